@@ -1,0 +1,125 @@
+"""The jobs port: the only module that knows Huey. A job is a wake-up; the work is a database row."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
+
+
+def make_huey() -> Huey:
+    url = settings.QUEUE_URL
+    if url.startswith(("redis://", "rediss://")):
+        return RedisHuey(settings.QUEUE_NAME, url=url, utc=True)
+    path = urlparse(url).path if url else str(Path(settings.DATA_DIR) / "queue.sqlite3")
+    return SqliteHuey(settings.QUEUE_NAME, filename=path, utc=True, timeout=10)
+
+
+HUEY = make_huey()
+_jobs: dict[str, Callable[..., Any]] = {}
+
+
+@HUEY.task(name="deskbridge.job")
+def _run_job(name: str, *args: Any) -> None:
+    close_old_connections()
+    try:
+        _jobs[name](*args)
+    finally:
+        close_old_connections()
+
+
+def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function the worker may run by name (task bodies never see Huey)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _jobs[name] = fn
+        return fn
+
+    return register
+
+
+def enqueue(name: str, *args: Any, delay: float | None = None) -> None:
+    """Wake the worker for `name(*args)` once the current transaction commits (now, outside one)."""
+    if name not in _jobs:
+        raise KeyError(f"no job named {name!r}")
+
+    def wake() -> None:
+        if delay:
+            _run_job.schedule(args=(name, *args), delay=delay)
+        else:
+            _run_job(name, *args)
+
+    transaction.on_commit(wake)
+
+
+def every_minute(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """Run `fn` once a minute on the worker started with --periodic (and once as it starts)."""
+    _periodic.append(fn)
+    HUEY.periodic_task(crontab(minute="*"), name=fn.__name__)(
+        _closing_connections(fn)
+    )
+    return fn
+
+
+_periodic: list[Callable[[], Any]] = []
+
+
+def _closing_connections(fn: Callable[[], Any]) -> Callable[[], Any]:
+    def run() -> None:
+        close_old_connections()
+        try:
+            fn()
+        finally:
+            close_old_connections()
+
+    run.__name__ = fn.__name__
+    return run
+
+
+def ping() -> int:
+    """How many wake-ups wait in the queue; raises when the queue does not answer."""
+    return int(HUEY.pending_count())
+
+
+class Worker:
+    """Huey's consumer in threads of this process: `deskbridge worker`, or inside `serve`."""
+
+    def __init__(self, threads: int | None = None, periodic: bool = False) -> None:
+        self.periodic = periodic
+        self.consumer = Consumer(
+            HUEY,
+            workers=threads or settings.WORKER_THREADS,
+            periodic=periodic,
+            worker_type="thread",
+            max_delay=1.0,
+            check_worker_health=True,
+        )
+
+    def run_periodic_now(self) -> None:
+        for fn in _periodic:
+            _closing_connections(fn)()
+
+    def run(self) -> None:
+        """Block until SIGINT/SIGTERM (the consumer's own signal handling)."""
+        if self.periodic:
+            self.run_periodic_now()
+        self.consumer.run()
+
+    def start_in_background(self) -> threading.Thread:
+        """For `serve`: the consumer's loop in a daemon thread, signals left to the web server."""
+        if self.periodic:
+            self.run_periodic_now()
+        self.consumer.scheduler.start()
+        for _, thread in self.consumer.worker_threads:
+            thread.start()
+        return self.consumer.scheduler  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        self.consumer.stop(graceful=True)

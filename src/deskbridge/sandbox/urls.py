@@ -1,0 +1,9 @@
+"""The sandbox: emulated Amazon and helpdesks, mounted under /sandbox/ in demo mode only."""
+
+from django.urls import path
+
+from deskbridge.sandbox import views
+
+urlpatterns = [
+    path("", views.index, name="sandbox_index"),
+]

@@ -1,0 +1,290 @@
+"""deskbridge's one settings module: everything comes from DESKBRIDGE_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+from dotenv import load_dotenv
+
+from deskbridge.errors import SettingsError
+
+load_dotenv(Path.cwd() / ".env")
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_SECRET_KEY = "insecure-default-secret-key-change-me"
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(f"DESKBRIDGE_{name}", default).strip()
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"DESKBRIDGE_{name} must be a whole number, not {raw!r}.") from None
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+# demo mode is set by `deskbridge demo` (and the test settings) before settings load.
+DEMO = env_bool("DEMO")
+DATA_DIR = Path(env("DATA_DIR", "./var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _demo_secret(name: str, make) -> str:
+    """Demo installs keep generated secrets in the data dir so a restart can still decrypt."""
+    path = DATA_DIR / f".demo-{name}"
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY or SECRET_KEY == DEFAULT_SECRET_KEY:
+    if not DEMO:
+        raise SettingsError(
+            "DESKBRIDGE_SECRET_KEY is not set: set it to a long random string "
+            "(`deskbridge generate-keys` prints one)."
+        )
+    SECRET_KEY = _demo_secret("secret-key", lambda: secrets.token_urlsafe(50))
+
+ENCRYPTION_KEYS = [k.strip() for k in env("ENCRYPTION_KEYS").split(",") if k.strip()]
+if not ENCRYPTION_KEYS:
+    if not DEMO:
+        raise SettingsError(
+            "DESKBRIDGE_ENCRYPTION_KEYS is not set: set it to one or more Fernet keys, "
+            "newest first, comma-separated (`deskbridge generate-keys` prints one)."
+        )
+    ENCRYPTION_KEYS = [_demo_secret("encryption-key", _new_fernet_key)]
+
+
+def _check_fernet_keys(keys: list[str]) -> None:
+    from cryptography.fernet import Fernet
+
+    for position, key in enumerate(keys, 1):
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise SettingsError(
+                f"DESKBRIDGE_ENCRYPTION_KEYS: key {position} is not a Fernet key (32 url-safe "
+                "base64-encoded bytes; `deskbridge generate-keys` prints one)."
+            ) from None
+
+
+_check_fernet_keys(ENCRYPTION_KEYS)
+
+
+def _database(url: str) -> dict:
+    if not url:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "deskbridge.sqlite3")}
+    scheme = urlparse(url).scheme
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise SettingsError(
+            f"DESKBRIDGE_DATABASE_URL must start with sqlite:// or postgresql://, not {scheme!r}."
+        )
+    try:
+        config = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    except ValueError as exc:
+        raise SettingsError(f"DESKBRIDGE_DATABASE_URL could not be read: {str(exc).rstrip('.')}.") from None
+    if not config.get("NAME"):
+        raise SettingsError("DESKBRIDGE_DATABASE_URL names no database (add /dbname at the end).")
+    return config
+
+
+DATABASES = {"default": _database(env("DATABASE_URL"))}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets the web, SMTP and worker threads read while one writes; IMMEDIATE avoids
+    # the upgrade deadlock of deferred transactions.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"].pop("CONN_HEALTH_CHECKS", None)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+QUEUE_URL = env("QUEUE_URL")
+if QUEUE_URL and urlparse(QUEUE_URL).scheme not in {"redis", "rediss", "sqlite"}:
+    raise SettingsError(
+        "DESKBRIDGE_QUEUE_URL must be empty (embedded queue), sqlite:///path or redis://host:port/db."
+    )
+QUEUE_NAME = env("QUEUE_NAME", "deskbridge")
+
+INBOUND_DOMAIN = env("INBOUND_DOMAIN", "deskbridge.localhost").lower()
+WEB_HOST = env("WEB_HOST", "127.0.0.1")
+WEB_PORT = env_int("WEB_PORT", 8000)
+SMTP_PORT = env_int("SMTP_PORT", 2525)
+PUBLIC_URL = env("PUBLIC_URL", f"http://{WEB_HOST}:{WEB_PORT}").rstrip("/")
+INBOUND_AUTH = env("INBOUND_AUTH", "enforce")
+if INBOUND_AUTH not in {"enforce", "report"}:
+    raise SettingsError("DESKBRIDGE_INBOUND_AUTH must be 'enforce' or 'report'.")
+
+AMAZON_APP_ID = env("AMAZON_APP_ID")
+AMAZON_LWA_CLIENT_ID = env("AMAZON_LWA_CLIENT_ID")
+AMAZON_LWA_CLIENT_SECRET = env("AMAZON_LWA_CLIENT_SECRET")
+AMAZON_APP_DRAFT = env_bool("AMAZON_APP_DRAFT")
+
+# Work rows: how long a worker may hold one, and how often it is retried.
+WORK_LEASE_SECONDS = env_int("WORK_LEASE_SECONDS", 300)
+WORK_MAX_ATTEMPTS = env_int("WORK_MAX_ATTEMPTS", 8)
+WORK_RETRY_BASE_SECONDS = env_int("WORK_RETRY_BASE_SECONDS", 30)
+WORK_RETRY_MAX_SECONDS = env_int("WORK_RETRY_MAX_SECONDS", 6 * 3600)
+WORKER_THREADS = env_int("WORKER_THREADS", 4)
+# A pending row whose wake-up has not run this long after it was due is re-enqueued.
+WORK_STALE_SECONDS = env_int("WORK_STALE_SECONDS", 60)
+
+DEBUG = env_bool("DEBUG")
+ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "*").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
+    "deskbridge.core",
+    "deskbridge.amazon",
+    "deskbridge.mail",
+    "deskbridge.helpdesks",
+    "deskbridge.pipeline",
+    "deskbridge.web",
+    "deskbridge.sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "deskbridge.web.middleware.security_headers",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "deskbridge.core.tenancy.current_organisation",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "deskbridge.urls"
+ASGI_APPLICATION = "deskbridge.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "deskbridge.core.tenancy.organisation_context",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling: after 5 failures for one email from one address, 15 minutes' wait.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Security: cookies, headers, TLS (HSTS only when we are served over TLS).
+SECURE_TLS = PUBLIC_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_TLS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = 31536000 if SECURE_TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_TLS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
+
+# Outgoing mail of our own (password resets, invitations): an SMTP URL, or a folder in the data dir.
+EMAIL_URL = env("EMAIL_URL")
+DEFAULT_FROM_EMAIL = env("FROM_EMAIL", f"deskbridge <no-reply@{INBOUND_DOMAIN}>")
+if EMAIL_URL:
+    _mail = urlparse(EMAIL_URL)
+    if _mail.scheme not in {"smtp", "smtps"} or not _mail.hostname:
+        raise SettingsError("DESKBRIDGE_EMAIL_URL must look like smtp://user:pass@host:587.")
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _mail.hostname
+    EMAIL_PORT = _mail.port or (465 if _mail.scheme == "smtps" else 587)
+    EMAIL_HOST_USER = _mail.username or ""
+    EMAIL_HOST_PASSWORD = _mail.password or ""
+    EMAIL_USE_SSL = _mail.scheme == "smtps"
+    EMAIL_USE_TLS = _mail.scheme == "smtp" and EMAIL_PORT == 587
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "outbox")
+
+LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
+LOGGING_CONFIG = None  # deskbridge.core.logs configures structlog and stdlib logging together.
+

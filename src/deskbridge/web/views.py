@@ -1,0 +1,146 @@
+"""The web pages: sign-up, dashboard, members, and the failed-work list. Views stay thin."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from deskbridge.core.models import Membership, Organisation, Role, User
+from deskbridge.core.tenancy import choose_organisation, get_scoped_or_404, scoped
+from deskbridge.pipeline.workrows import WorkState, work_row_models
+from deskbridge.web.forms import AddMemberForm, RoleForm, SignUpForm
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("dashboard" if request.user.is_authenticated else "login")
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = User.objects.create_user(form.cleaned_data["email"], form.cleaned_data["password"])
+            organisation = Organisation.objects.create(name=form.cleaned_data["organisation"])
+            Membership.objects.create(organisation=organisation, user=user, role=Role.OWNER)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome! Your organisation is ready."))
+        return redirect("dashboard")
+    return render(request, "web/signup.html", {"form": form})
+
+
+def _membership(request: HttpRequest) -> Membership:
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        raise Http404
+    return membership
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _membership(request)
+    work = [
+        {"kind": model.kind, "label": model.label(),
+         "failed": list(scoped(request, model).filter(state=WorkState.FAILED).order_by("-updated_at")[:20]),
+         "waiting": scoped(request, model).exclude(state__in=[WorkState.DONE, WorkState.FAILED]).count()}
+        for model in work_row_models()
+    ]
+    return render(request, "web/dashboard.html", {"work": work})
+
+
+@login_required
+def members(request: HttpRequest) -> HttpResponse:
+    me = _membership(request)
+    form = AddMemberForm(request.POST or None, organisation=request.organisation, acting_role=me.role)  # type: ignore[attr-defined]
+    if request.method == "POST":
+        if not me.may_set_role(None, request.POST.get("role", "")):
+            raise PermissionDenied
+        if form.is_valid():
+            _add_member(request, form.cleaned_data["email"], form.cleaned_data["role"])
+            return redirect("members")
+    rows = scoped(request, Membership).select_related("user").order_by("created_at")
+    return render(request, "web/members.html", {"form": form, "rows": rows, "me": me, "roles": Role.choices})
+
+
+def _add_member(request: HttpRequest, email: str, role: str) -> None:
+    user, created = User.objects.get_or_create(email=email)
+    if created:
+        user.set_unusable_password()
+        user.save()
+    Membership.objects.create(organisation=request.organisation, user=user, role=role)  # type: ignore[attr-defined]
+    if created:
+        # A new person chooses their own password through the reset link.
+        reset = PasswordResetForm({"email": email})
+        if reset.is_valid():
+            reset.save(
+                request=request,
+                use_https=request.is_secure(),
+                subject_template_name="registration/invitation_subject.txt",
+                email_template_name="registration/invitation_email.txt",
+                extra_email_context={"organisation": request.organisation},  # type: ignore[attr-defined]
+            )
+    messages.success(request, _("%(email)s was added.") % {"email": email})
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    me = _membership(request)
+    target = get_scoped_or_404(request, Membership, pk=pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid() or not me.may_set_role(target, form.cleaned_data["role"]):
+        messages.error(request, _("You cannot give that role."))
+        return redirect("members")
+    target.role = form.cleaned_data["role"]
+    target.save(update_fields=["role"])
+    messages.success(request, _("Role changed."))
+    return redirect("members")
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    me = _membership(request)
+    target = get_scoped_or_404(request, Membership, pk=pk)
+    if not me.may_remove(target):
+        messages.error(request, _("You cannot remove this member."))
+        return redirect("members")
+    target.delete()
+    messages.success(request, _("Member removed."))
+    return redirect("dashboard" if target.pk == me.pk else "members")
+
+
+@login_required
+@require_POST
+def switch_organisation(request: HttpRequest) -> HttpResponse:
+    try:
+        chosen = int(request.POST.get("organisation", ""))
+    except ValueError:
+        chosen = 0
+    if not choose_organisation(request, chosen):
+        raise Http404
+    return redirect("dashboard")
+
+
+@login_required
+@require_POST
+def retry_work(request: HttpRequest, label: str, pk: int) -> HttpResponse:
+    me = _membership(request)
+    if not me.can_manage:
+        raise PermissionDenied
+    models = {m.label(): m for m in work_row_models()}
+    if label not in models:
+        raise Http404
+    row = get_scoped_or_404(request, models[label], pk=pk, state=WorkState.FAILED)
+    row.requeue()
+    messages.success(request, _("It will be tried again."))
+    return redirect("dashboard")

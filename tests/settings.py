@@ -1,0 +1,21 @@
+"""Test settings: deskbridge's own, plus a small app with a concrete work row and a secret."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DESKBRIDGE_SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault(
+    "DESKBRIDGE_ENCRYPTION_KEYS", "kD9w3zv8k3bO9JmO1e2b3eQ0S4m8mXQFQ0Qe4r1HcBQ="
+)
+os.environ.setdefault("DESKBRIDGE_DATA_DIR", tempfile.mkdtemp(prefix="deskbridge-test-"))
+# Each xdist worker gets its own queue name, so parallel runs on one Redis never share jobs.
+os.environ.setdefault("DESKBRIDGE_QUEUE_NAME", f"deskbridge-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+
+from deskbridge.settings import *  # noqa: E402,F403
+from deskbridge.settings import DATABASES, DATA_DIR, INSTALLED_APPS  # noqa: E402
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.workapp"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so that worker subprocesses see the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
