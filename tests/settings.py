@@ -4,15 +4,15 @@ import os
 import tempfile
 
 os.environ.setdefault("DESKBRIDGE_SECRET_KEY", "test-secret-key-not-for-production")
-os.environ.setdefault(
-    "DESKBRIDGE_ENCRYPTION_KEYS", "kD9w3zv8k3bO9JmO1e2b3eQ0S4m8mXQFQ0Qe4r1HcBQ="
-)
+os.environ.setdefault("DESKBRIDGE_ENCRYPTION_KEYS", "kD9w3zv8k3bO9JmO1e2b3eQ0S4m8mXQFQ0Qe4r1HcBQ=")
 os.environ.setdefault("DESKBRIDGE_DATA_DIR", tempfile.mkdtemp(prefix="deskbridge-test-"))
 # Each xdist worker gets its own queue name, so parallel runs on one Redis never share jobs.
-os.environ.setdefault("DESKBRIDGE_QUEUE_NAME", f"deskbridge-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+os.environ.setdefault(
+    "DESKBRIDGE_QUEUE_NAME", f"deskbridge-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+)
 
-from deskbridge.settings import *  # noqa: E402,F403
-from deskbridge.settings import DATABASES, DATA_DIR, INSTALLED_APPS  # noqa: E402
+from deskbridge.settings import *  # noqa: F403
+from deskbridge.settings import DATA_DIR, DATABASES, INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.workapp"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -6,8 +6,19 @@ import os
 import sys
 
 # Commands that run without an installation's secrets: they create or inspect no installation.
-NEEDS_NO_SECRETS = {"help", "--help", "-h", "version", "--version", "generate_keys", "demo",
-                    "sandbox", "makemigrations", "makemessages", "compilemessages"}
+NEEDS_NO_SECRETS = {
+    "help",
+    "--help",
+    "-h",
+    "version",
+    "--version",
+    "generate_keys",
+    "demo",
+    "sandbox",
+    "makemigrations",
+    "makemessages",
+    "compilemessages",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

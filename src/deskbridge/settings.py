@@ -16,7 +16,6 @@ from deskbridge.errors import SettingsError
 load_dotenv(Path.cwd() / ".env")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-DEFAULT_SECRET_KEY = "insecure-default-secret-key-change-me"
 
 
 def env(name: str, default: str = "") -> str:
@@ -57,7 +56,7 @@ def _new_fernet_key() -> str:
 
 
 SECRET_KEY = env("SECRET_KEY")
-if not SECRET_KEY or SECRET_KEY == DEFAULT_SECRET_KEY:
+if not SECRET_KEY:
     if not DEMO:
         raise SettingsError(
             "DESKBRIDGE_SECRET_KEY is not set: set it to a long random string "
@@ -287,4 +286,3 @@ else:
 
 LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
 LOGGING_CONFIG = None  # deskbridge.core.logs configures structlog and stdlib logging together.
-

@@ -37,6 +37,9 @@ class Effect(models.Model):
     chore = models.OneToOneField(Chore, on_delete=models.CASCADE)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"effect of chore {self.chore_id}"
+
 
 class Vault(TenantModel):
     label = models.CharField(max_length=50)

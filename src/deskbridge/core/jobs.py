@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
@@ -33,6 +32,12 @@ def _run_job(name: str, *args: Any) -> None:
         _jobs[name](*args)
     finally:
         close_old_connections()
+
+
+@HUEY.on_shutdown()
+def _close_worker_connections() -> None:
+    """Each worker thread has its own database connections; close them as the thread ends."""
+    connections.close_all()
 
 
 def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -62,9 +67,7 @@ def enqueue(name: str, *args: Any, delay: float | None = None) -> None:
 def every_minute(fn: Callable[[], Any]) -> Callable[[], Any]:
     """Run `fn` once a minute on the worker started with --periodic (and once as it starts)."""
     _periodic.append(fn)
-    HUEY.periodic_task(crontab(minute="*"), name=fn.__name__)(
-        _closing_connections(fn)
-    )
+    HUEY.periodic_task(crontab(minute="*"), name=fn.__name__)(_closing_connections(fn))
     return fn
 
 
@@ -112,14 +115,13 @@ class Worker:
             self.run_periodic_now()
         self.consumer.run()
 
-    def start_in_background(self) -> threading.Thread:
+    def start_in_background(self) -> None:
         """For `serve`: the consumer's loop in a daemon thread, signals left to the web server."""
         if self.periodic:
             self.run_periodic_now()
         self.consumer.scheduler.start()
         for _, thread in self.consumer.worker_threads:
             thread.start()
-        return self.consumer.scheduler  # type: ignore[no-any-return]
 
     def stop(self) -> None:
         self.consumer.stop(graceful=True)

@@ -55,10 +55,10 @@ class RedactingFormatter(structlog.stdlib.ProcessorFormatter):
         return redact_text(super().format(record))
 
 
-def configure(level: str | None = None, json: bool | None = None) -> None:
+def configure(level: str | None = None, json: bool | None = None, stream: Any = None) -> None:
     from django.conf import settings
 
-    level = level or getattr(settings, "LOG_LEVEL", "INFO")
+    level = str(level or getattr(settings, "LOG_LEVEL", "INFO"))
     json = (not sys.stderr.isatty()) if json is None else json
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -76,7 +76,7 @@ def configure(level: str | None = None, json: bool | None = None) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         RedactingFormatter(
             foreign_pre_chain=shared,

@@ -11,7 +11,9 @@ from prometheus_client.registry import Collector
 REGISTRY = CollectorRegistry()
 
 work_outcomes = Counter(
-    "deskbridge_work_outcomes", "Work-row attempts by kind and outcome.", ["kind", "outcome"],
+    "deskbridge_work_outcomes",
+    "Work-row attempts by kind and outcome.",
+    ["kind", "outcome"],
     registry=REGISTRY,
 )
 
@@ -24,7 +26,9 @@ class WorkRowCollector(Collector):
 
         from deskbridge.pipeline.workrows import work_row_models
 
-        gauge = GaugeMetricFamily("deskbridge_work_rows", "Work rows by kind and state.", labels=["kind", "state"])
+        gauge = GaugeMetricFamily(
+            "deskbridge_work_rows", "Work rows by kind and state.", labels=["kind", "state"]
+        )
         for model in work_row_models():
             for row in model.objects.values("state").annotate(n=Count("pk")).order_by():
                 gauge.add_metric([model.label(), row["state"]], row["n"])

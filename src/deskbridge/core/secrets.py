@@ -45,11 +45,11 @@ class EncryptedTextField(models.TextField):
         return None if value is None else encrypt(value)
 
 
-def encrypted_fields() -> Iterator[tuple[type[models.Model], list[str]]]:
+def encrypted_fields() -> Iterator[tuple[type[models.Model], list[EncryptedTextField]]]:
     for model in apps.get_models():
-        names = [f.attname for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
-        if names:
-            yield model, names
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if fields:
+            yield model, fields
 
 
 def rotate_all() -> int:
@@ -61,10 +61,10 @@ def rotate_all() -> int:
     ring = keyring()
     changed = 0
     quote = connection.ops.quote_name
-    for model, names in encrypted_fields():
-        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-        for name in names:
-            column = quote(model._meta.get_field(name).column)
+    for model, fields in encrypted_fields():
+        table, pk = quote(model._meta.db_table), quote(str(model._meta.pk.column))
+        for field in fields:
+            column = quote(str(field.column))
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT {pk}, {column} FROM {table} WHERE {column} IS NOT NULL")  # noqa: S608
                 rows = cursor.fetchall()

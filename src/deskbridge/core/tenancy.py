@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
-
 SESSION_KEY = "organisation_id"
 M = TypeVar("M", bound=models.Model)
 

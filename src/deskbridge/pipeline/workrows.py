@@ -35,7 +35,9 @@ class WorkRow(TenantModel):
     `process()` must be idempotent: after a crash it runs again from the row's saved state.
     """
 
-    state = models.CharField(max_length=10, choices=WorkState.choices, default=WorkState.PENDING, db_index=True)
+    state = models.CharField(
+        max_length=10, choices=WorkState.choices, default=WorkState.PENDING, db_index=True
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -57,17 +59,26 @@ class WorkRow(TenantModel):
         return cls._meta.label_lower
 
     def submit(self) -> None:
-        """Save the row and wake a worker for it once the transaction commits."""
-        self.save()
+        """Store a new row and wake a worker for it once the transaction commits."""
+        if self.pk is not None:
+            raise ValueError("submit() stores new rows; call wake() for a stored one")
+        self.save(force_insert=True)
+        self.wake()
+
+    def wake(self) -> None:
+        """Ask a worker to look at this row (after commit). Harmless if it is not due."""
         jobs.enqueue(RUN_WORK_ROW, self.label(), self.pk)
 
     def requeue(self) -> None:
         """A failed row gets a fresh set of attempts (the dashboard's "retry")."""
         type(self).objects.filter(pk=self.pk).update(
-            state=WorkState.PENDING, attempts=0, next_attempt_at=timezone.now(),
-            lease_until=None, updated_at=timezone.now(),
+            state=WorkState.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            lease_until=None,
+            updated_at=timezone.now(),
         )
-        jobs.enqueue(RUN_WORK_ROW, self.label(), self.pk)
+        self.wake()
 
 
 def work_row_models() -> list[type[WorkRow]]:
@@ -86,7 +97,7 @@ RUN_WORK_ROW = "work-row.run"
 @jobs.job(RUN_WORK_ROW)
 def run_work_row(label: str, pk: int) -> str:
     """Claim the row, process it, record the outcome. Returns the state it left the row in."""
-    model: type[WorkRow] = apps.get_model(label)  # type: ignore[assignment]
+    model: type[WorkRow] = apps.get_model(label)
     outcome = _run(model, pk)
     work_outcomes.labels(label, outcome).inc()
     return outcome
@@ -140,10 +151,15 @@ def _record_failure(model: type[WorkRow], pk: int, attempt: int, exc: Exception)
         return WorkState.FAILED
     delay = retry_delay(attempt)
     _fenced(model, pk, attempt).update(
-        state=WorkState.RETRY, lease_until=None, last_error=error,
-        next_attempt_at=now + timedelta(seconds=delay), updated_at=now,
+        state=WorkState.RETRY,
+        lease_until=None,
+        last_error=error,
+        next_attempt_at=now + timedelta(seconds=delay),
+        updated_at=now,
     )
-    log.warning("work row will retry", row=model.label(), pk=pk, attempt=attempt, delay=round(delay, 1), error=error)
+    log.warning(
+        "work row will retry", row=model.label(), pk=pk, attempt=attempt, delay=round(delay, 1), error=error
+    )
     jobs.enqueue(RUN_WORK_ROW, model.label(), pk, delay=delay)
     return WorkState.RETRY
 

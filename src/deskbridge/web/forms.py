@@ -20,7 +20,9 @@ class SignUpForm(forms.Form):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("An account with this email address already exists. Log in instead."))
+            raise forms.ValidationError(
+                _("An account with this email address already exists. Log in instead.")
+            )
         return email
 
     def clean(self) -> dict[str, Any]:
@@ -41,6 +43,10 @@ class LoginForm(AuthenticationForm):
         "inactive": _("This account is disabled."),
     }
 
+    def clean_username(self) -> str:
+        # Log-in ignores the email's case; the throttle (axes) counts by this value, so it must too.
+        return self.cleaned_data["username"].lower()
+
 
 class AddMemberForm(forms.Form):
     email = forms.EmailField(label=_("Email address"))
@@ -50,7 +56,9 @@ class AddMemberForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.organisation = organisation
         if acting_role != Role.OWNER:
-            self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+            role = self.fields["role"]
+            assert isinstance(role, forms.ChoiceField)
+            role.choices = [c for c in Role.choices if c[0] != Role.OWNER]
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].lower()

@@ -31,12 +31,11 @@ def _queue() -> dict[str, object]:
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _check(_database), "queue": _check(_queue)}
     healthy = all(c["ok"] for c in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )
 
 
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(metrics.render(), content_type="text/plain; version=0.0.4; charset=utf-8")
-
-
-

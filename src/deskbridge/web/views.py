@@ -49,9 +49,14 @@ def _membership(request: HttpRequest) -> Membership:
 def dashboard(request: HttpRequest) -> HttpResponse:
     _membership(request)
     work = [
-        {"kind": model.kind, "label": model.label(),
-         "failed": list(scoped(request, model).filter(state=WorkState.FAILED).order_by("-updated_at")[:20]),
-         "waiting": scoped(request, model).exclude(state__in=[WorkState.DONE, WorkState.FAILED]).count()}
+        {
+            "kind": model.kind,
+            "label": model.label(),
+            "failed": list(
+                scoped(request, model).filter(state=WorkState.FAILED).order_by("-updated_at")[:20]
+            ),
+            "waiting": scoped(request, model).exclude(state__in=[WorkState.DONE, WorkState.FAILED]).count(),
+        }
         for model in work_row_models()
     ]
     return render(request, "web/dashboard.html", {"work": work})
@@ -71,6 +76,13 @@ def members(request: HttpRequest) -> HttpResponse:
     return render(request, "web/members.html", {"form": form, "rows": rows, "me": me, "roles": Role.choices})
 
 
+class _InvitationForm(PasswordResetForm):
+    """The reset form for someone invited just now: the stock one skips unusable passwords."""
+
+    def get_users(self, email: str) -> list[User]:
+        return list(User.objects.filter(email__iexact=email, is_active=True))
+
+
 def _add_member(request: HttpRequest, email: str, role: str) -> None:
     user, created = User.objects.get_or_create(email=email)
     if created:
@@ -79,7 +91,7 @@ def _add_member(request: HttpRequest, email: str, role: str) -> None:
     Membership.objects.create(organisation=request.organisation, user=user, role=role)  # type: ignore[attr-defined]
     if created:
         # A new person chooses their own password through the reset link.
-        reset = PasswordResetForm({"email": email})
+        reset = _InvitationForm({"email": email})
         if reset.is_valid():
             reset.save(
                 request=request,

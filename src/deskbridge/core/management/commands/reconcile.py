@@ -4,7 +4,9 @@ from deskbridge.pipeline.workrows import reconcile
 
 
 class Command(BaseCommand):
-    help = "Re-enqueue work rows whose lease expired or whose retry is due (the worker does this each minute)."
+    help = (
+        "Re-enqueue work rows whose lease expired or whose retry is due (the worker does this each minute)."
+    )
 
     def handle(self, *args, **options):
         self.stdout.write(f"re-enqueued {reconcile()} work row(s).")

@@ -8,5 +8,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         changed = rotate_all()
-        self.stdout.write(f"re-encrypted {changed} secret(s) under the newest key; "
-                          "older keys may now be removed from DESKBRIDGE_ENCRYPTION_KEYS.")
+        self.stdout.write(
+            f"re-encrypted {changed} secret(s) under the newest key; "
+            "older keys may now be removed from DESKBRIDGE_ENCRYPTION_KEYS."
+        )
