@@ -1,0 +1,121 @@
+"""The long-running commands, started for real: `demo` and `serve` answer over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.processes import ROOT
+
+GOOD_KEY = "kD9w3zv8k3bO9JmO1e2b3eQ0S4m8mXQFQ0Qe4r1HcBQ="
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bare_env(tmp_path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESKBRIDGE_", "DJANGO_"))}
+    env.update(PYTHONPATH=str(ROOT / "src"), DESKBRIDGE_WEB_PORT=str(free_port()), **extra)
+    env.setdefault("DESKBRIDGE_DATA_DIR", str(tmp_path / "var"))
+    return env
+
+
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> httpx.Response:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited with {process.returncode}: {process.stderr.read()}")
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in {seconds}s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_demo_serves_the_login_page_and_writes_demo_json(tmp_path):
+    data_dir = tmp_path / "demo-data"
+    env = bare_env(tmp_path)
+    port = env["DESKBRIDGE_WEB_PORT"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deskbridge", "demo", "--data-dir", str(data_dir)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        page = wait_until_up(f"http://127.0.0.1:{port}/login/", process)
+        assert page.status_code == 200
+        assert 'name="username"' in page.text and 'name="password"' in page.text
+        demo = json.loads((data_dir / "demo.json").read_text())
+        assert demo["web_url"] == f"http://127.0.0.1:{port}"
+        # The login in demo.json works.
+        with httpx.Client(base_url=demo["web_url"], follow_redirects=True) as browser:
+            form = browser.get("/login/")
+            token = form.cookies["csrftoken"]
+            response = browser.post(
+                "/login/",
+                data={
+                    "username": demo["login"]["email"],
+                    "password": demo["login"]["password"],
+                    "csrfmiddlewaretoken": token,
+                },
+                headers={"Referer": f"{demo['web_url']}/login/"},
+            )
+            assert response.url.path == "/dashboard/"
+            assert "Demo Shop" in response.text
+        assert httpx.get(f"{demo['web_url']}/healthz").json()["status"] == "ok"
+    finally:
+        stop(process)
+    assert "deskbridge demo is running at" in process.stdout.read()
+
+
+def test_serve_answers_health_with_real_settings(tmp_path):
+    env = bare_env(tmp_path, DESKBRIDGE_SECRET_KEY="s" * 50, DESKBRIDGE_ENCRYPTION_KEYS=GOOD_KEY)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deskbridge", "serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health = wait_until_up(f"http://127.0.0.1:{env['DESKBRIDGE_WEB_PORT']}/healthz", process)
+        assert health.status_code == 200
+        body = health.json()
+        assert body["database"]["ok"] and body["queue"]["ok"]
+        # The sandbox is mounted only in the demo.
+        sandbox = httpx.get(f"http://127.0.0.1:{env['DESKBRIDGE_WEB_PORT']}/sandbox/")
+        assert sandbox.status_code == 404
+    finally:
+        stop(process)
+
+
+@pytest.mark.django_db
+def test_doctor_reports_each_check(capsys):
+    from django.core.management import call_command
+
+    call_command("doctor")
+    out = capsys.readouterr().out
+    assert "ok    database:" in out and "ok    queue:" in out and "ok    secrets:" in out
