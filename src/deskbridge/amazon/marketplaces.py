@@ -15,7 +15,22 @@ class Region(StrEnum):
 
     @property
     def label(self) -> str:
-        return str(REGION_LABELS = {Region.NA: _("North America"), Region.EU: _("Europe"), Region.FE: _("Far East")}
+        return str(REGION_LABELS[self])
+
+    @property
+    def spapi_endpoint(self) -> str:
+        return f"https://sellingpartnerapi-{self.value.lower()}.amazon.com"
+
+    @property
+    def spapi_sandbox_endpoint(self) -> str:
+        return f"https://sandbox.sellingpartnerapi-{self.value.lower()}.amazon.com"
+
+    @property
+    def aws_region(self) -> str:
+        return {"NA": "us-east-1", "EU": "eu-west-1", "FE": "us-west-2"}[self.value]
+
+
+REGION_LABELS = {Region.NA: _("North America"), Region.EU: _("Europe"), Region.FE: _("Far East")}
 
 
 @dataclass(frozen=True)
