@@ -126,9 +126,10 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if not me.may_remove(target):
         messages.error(request, _("You cannot remove this member."))
         return redirect("members")
-    target.delete()
+    leaving = target.pk == me.pk
+    target.delete()  # (sets target.pk to None)
     messages.success(request, _("Member removed."))
-    return redirect("dashboard" if target.pk == me.pk else "members")
+    return redirect("dashboard" if leaving else "members")
 
 
 @login_required
