@@ -1,0 +1,235 @@
+"""The sandbox Amazon's state: sellers and their users, issued OAuth codes and tokens, quotas, settings."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.hashers import check_password
+from django.db import models, transaction
+from django.utils import timezone
+
+from deskbridge.amazon import marketplaces
+from deskbridge.sandbox.amazon.app import SANDBOX_APP_ID
+
+
+def token_digest(token: str) -> str:
+    """Codes and tokens are stored as SHA-256 digests: the database never holds a usable one."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SandboxSeller(models.Model):
+    """A selling partner account in one region, as Seller Central and the Sellers API know it."""
+
+    selling_partner_id = models.CharField(max_length=14, unique=True)
+    region = models.CharField(max_length=2, choices=[(r.value, r.value) for r in marketplaces.Region])
+    store_name = models.CharField(max_length=100)
+    business_name = models.CharField(max_length=200)
+    business_name_non_latin = models.CharField(max_length=200, blank=True)
+    business_type = models.CharField(max_length=30, default="PRIVATE_LIMITED")
+    selling_plan = models.CharField(max_length=20, default="PROFESSIONAL")
+    company_registration_number = models.CharField(max_length=50, blank=True)
+    address_line1 = models.CharField(max_length=200)
+    city = models.CharField(max_length=100)
+    state_or_province_code = models.CharField(max_length=50, blank=True)
+    postal_code = models.CharField(max_length=20)
+    country_code = models.CharField(max_length=2)
+    primary_contact_name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["selling_partner_id"]
+
+    def __str__(self) -> str:
+        return f"{self.store_name} ({self.selling_partner_id})"
+
+    @transaction.atomic
+    def revoke_app_authorization(self, application_id: str = SANDBOX_APP_ID) -> int:
+        """Like removing the app in Seller Central's Manage Your Apps: every refresh token (and the
+        access tokens made from them) stops working at once. Returns how many refresh tokens died."""
+        now = timezone.now()
+        live = SandboxRefreshToken.objects.filter(
+            seller=self, application_id=application_id, revoked_at__isnull=True
+        )
+        SandboxAccessToken.objects.filter(refresh_token__in=live, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        return live.update(revoked_at=now)
+
+    def authorized_application_ids(self) -> list[str]:
+        return sorted(
+            set(self.refresh_tokens.filter(revoked_at__isnull=True).values_list("application_id", flat=True))
+        )
+
+
+class SandboxSellerUser(models.Model):
+    """Someone who signs in to a seller's Seller Central: the primary account owner, or a user
+    the owner added (who may not authorize apps)."""
+
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="users")
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200)
+    password = models.CharField(max_length=200)  # a Django password hash
+    is_owner = models.BooleanField(default=False)
+    phone_last_digits = models.CharField(max_length=4)
+
+    class Meta:
+        ordering = ["seller", "-is_owner", "email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def check_password(self, raw: str) -> bool:
+        return check_password(raw, self.password)
+
+
+class SandboxParticipation(models.Model):
+    """A marketplace in the seller's region, and whether the seller sells there."""
+
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="participations")
+    marketplace_id = models.CharField(max_length=20)
+    is_participating = models.BooleanField(default=True)
+    has_suspended_listings = models.BooleanField(default=False)
+    default_currency_code = models.CharField(max_length=3)
+    default_language_code = models.CharField(max_length=10)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["seller", "marketplace_id"], name="sandbox_participation_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seller_id}:{self.marketplace_id}"
+
+    @property
+    def marketplace(self) -> marketplaces.Marketplace:
+        found = marketplaces.by_id(self.marketplace_id)
+        if found is None:
+            raise LookupError(f"marketplace {self.marketplace_id} is not in the catalog")
+        return found
+
+
+class SandboxAuthorizationCode(models.Model):
+    """An spapi_oauth_code handed to the app's redirect URI: single use, five minutes."""
+
+    code_digest = models.CharField(max_length=64, unique=True)
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="+")
+    application_id = models.CharField(max_length=100)
+    redirect_uri = models.CharField(max_length=2000)
+    issued_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"code for {self.seller_id} ({'used' if self.used_at else 'unused'})"
+
+
+class SandboxRefreshToken(models.Model):
+    """An LWA refresh token (Atzr|…) for one seller and one application, until revoked."""
+
+    token_digest = models.CharField(max_length=64, unique=True)
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="refresh_tokens")
+    application_id = models.CharField(max_length=100)
+    issued_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh token of {self.seller_id} for {self.application_id}"
+
+
+class SandboxAccessToken(models.Model):
+    """An LWA access token (Atza|…): one hour, for the refresh token's seller and application."""
+
+    token_digest = models.CharField(max_length=64, unique=True)
+    refresh_token = models.ForeignKey(SandboxRefreshToken, on_delete=models.CASCADE, related_name="+")
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"access token until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SandboxRateBucket(models.Model):
+    """A token bucket of the SP-API usage plan, per seller, application and operation."""
+
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="+")
+    application_id = models.CharField(max_length=100)
+    operation = models.CharField(max_length=100)
+    tokens = models.FloatField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "application_id", "operation"], name="sandbox_rate_bucket_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} of {self.seller_id}: {self.tokens:.2f}"
+
+
+class NotificationKind(models.TextChoices):
+    BUYER_MESSAGES = "buyer_messages", "Buyer Messages"
+    DELIVERY_FAILURES = "delivery_failures", "Delivery Failures"
+
+
+class SandboxNotificationPreference(models.Model):
+    """Notification Preferences → Messaging: one notification type in one marketplace (locale)."""
+
+    seller = models.ForeignKey(
+        SandboxSeller, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    marketplace_id = models.CharField(max_length=20)
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    enabled = models.BooleanField(default=False)
+    addresses = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "marketplace_id", "kind"], name="sandbox_notification_preference_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} in {self.marketplace_id}"
+
+
+class SandboxApprovedSender(models.Model):
+    """Messaging Permissions: an address the seller approved to send buyer messages from."""
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", "Approved"
+
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="approved_senders")
+    email = models.EmailField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPROVED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["seller", "email"], name="sandbox_approved_sender_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+def approved_senders(selling_partner_id: str) -> set[str]:
+    """The addresses Amazon's relay accepts replies from, for one seller (lower-cased)."""
+    return {
+        email.lower()
+        for email in SandboxApprovedSender.objects.filter(
+            seller__selling_partner_id=selling_partner_id, status=SandboxApprovedSender.Status.APPROVED
+        ).values_list("email", flat=True)
+    }
+
+
+def notification_addresses(selling_partner_id: str, marketplace_id: str, kind: str) -> list[str]:
+    """Where Amazon sends one kind of notification for a seller's marketplace ([] when opted out)."""
+    preference = SandboxNotificationPreference.objects.filter(
+        seller__selling_partner_id=selling_partner_id, marketplace_id=marketplace_id, kind=kind, enabled=True
+    ).first()
+    return list(preference.addresses) if preference else []

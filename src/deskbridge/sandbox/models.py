@@ -1,0 +1,13 @@
+"""The sandbox app's models; each emulator keeps its own in its package."""
+
+from deskbridge.sandbox.amazon.models import (  # noqa: F401
+    SandboxAccessToken,
+    SandboxApprovedSender,
+    SandboxAuthorizationCode,
+    SandboxNotificationPreference,
+    SandboxParticipation,
+    SandboxRateBucket,
+    SandboxRefreshToken,
+    SandboxSeller,
+    SandboxSellerUser,
+)
