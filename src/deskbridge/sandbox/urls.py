@@ -1,9 +1,10 @@
 """The sandbox: emulated Amazon and helpdesks, mounted under /sandbox/ in demo mode only."""
 
-from django.urls import path
+from django.urls import include, path
 
 from deskbridge.sandbox import views
 
 urlpatterns = [
     path("", views.index, name="sandbox_index"),
+    path("amazon/", include("deskbridge.sandbox.amazon.urls")),
 ]

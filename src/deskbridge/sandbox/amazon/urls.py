@@ -1,0 +1,25 @@
+"""The sandbox Amazon's URLs, under /sandbox/amazon/ (paths agree with deskbridge.sandbox.amazon.app)."""
+
+from django.urls import path
+
+from deskbridge.sandbox.amazon import consent, preferences, sellercentral
+
+app_name = "sandbox_amazon"
+
+urlpatterns = [
+    path("", sellercentral.overview, name="overview"),
+    path("sellercentral/", sellercentral.home, name="home"),
+    path("sellercentral/ap/signin", sellercentral.signin, name="signin"),
+    path("sellercentral/ap/mfa", sellercentral.verify, name="verify"),
+    path("sellercentral/ap/signout", sellercentral.signout, name="signout"),
+    path("sellercentral/apps/authorize/consent", consent.consent, name="consent"),
+    path("sellercentral/apps/manage", sellercentral.manage_apps, name="manage_apps"),
+    path(
+        "sellercentral/notifications/preferences",
+        preferences.notification_preferences,
+        name="notification_preferences",
+    ),
+    path(
+        "sellercentral/messaging/permissions", preferences.messaging_permissions, name="messaging_permissions"
+    ),
+]
