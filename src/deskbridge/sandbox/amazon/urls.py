@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from deskbridge.sandbox.amazon import consent, preferences, sellercentral
+from deskbridge.sandbox.amazon import consent, lwa, preferences, sellercentral
 
 app_name = "sandbox_amazon"
 
@@ -22,4 +22,5 @@ urlpatterns = [
     path(
         "sellercentral/messaging/permissions", preferences.messaging_permissions, name="messaging_permissions"
     ),
+    path("lwa/auth/o2/token", lwa.token, name="lwa_token"),
 ]
