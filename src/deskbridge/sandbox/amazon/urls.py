@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from deskbridge.sandbox.amazon import consent, lwa, preferences, sellercentral
+from deskbridge.sandbox.amazon import consent, lwa, preferences, sellercentral, sellers
 
 app_name = "sandbox_amazon"
 
@@ -23,4 +23,10 @@ urlpatterns = [
         "sellercentral/messaging/permissions", preferences.messaging_permissions, name="messaging_permissions"
     ),
     path("lwa/auth/o2/token", lwa.token, name="lwa_token"),
+    path(
+        "spapi/<str:region>/sellers/v1/marketplaceParticipations",
+        sellers.marketplace_participations,
+        name="get_marketplace_participations",
+    ),
+    path("spapi/<str:region>/sellers/v1/account", sellers.account, name="get_account"),
 ]
