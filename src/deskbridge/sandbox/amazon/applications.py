@@ -24,6 +24,10 @@ class SandboxApplication:
         Read at request time: the installation's public URL decides where its callback lives."""
         return [settings.PUBLIC_URL.rstrip("/") + "/amazon/callback/"]
 
+    def login_uris(self) -> list[str]:
+        """The Login URI Amazon loads when a re-authorization starts in Seller Central (§1.4)."""
+        return [settings.PUBLIC_URL.rstrip("/") + "/amazon/login/"]
+
 
 SANDBOX_APPLICATION = SandboxApplication(
     application_id=app.SANDBOX_APP_ID,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from deskbridge.sandbox.amazon import consent, lwa, preferences, sellercentral, sellers
+from deskbridge.sandbox.amazon import consent, lwa, preferences, reauthorize, sellercentral, sellers
 
 app_name = "sandbox_amazon"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("sellercentral/ap/signout", sellercentral.signout, name="signout"),
     path("sellercentral/apps/authorize/consent", consent.consent, name="consent"),
     path("sellercentral/apps/manage", sellercentral.manage_apps, name="manage_apps"),
+    path("sellercentral/apps/reauthorize", reauthorize.reauthorize, name="reauthorize"),
+    path("sellercentral/apps/authorize/confirm", reauthorize.confirm, name="reauthorize_confirm"),
     path(
         "sellercentral/notifications/preferences",
         preferences.notification_preferences,
