@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import uvicorn
 from django.test import Client
 
 from deskbridge.core.models import Membership, Organisation, Role, User
@@ -46,3 +52,33 @@ def tenant(db) -> Tenant:
 @pytest.fixture
 def other_tenant(db) -> Tenant:
     return make_tenant()
+
+
+@contextlib.contextmanager
+def uvicorn_in_thread() -> Iterator[str]:
+    """deskbridge served by uvicorn over loopback, in a thread of this process; yields its URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config("deskbridge.asgi:application", lifespan="off", log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture
+def live_url(transactional_db, settings) -> Iterator[str]:
+    """A real server on the test database; PUBLIC_URL points at it, so the sandbox Amazon does too."""
+    with uvicorn_in_thread() as url:
+        settings.PUBLIC_URL = url
+        yield url

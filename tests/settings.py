@@ -5,6 +5,8 @@ import tempfile
 
 os.environ.setdefault("DESKBRIDGE_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DESKBRIDGE_ENCRYPTION_KEYS", "kD9w3zv8k3bO9JmO1e2b3eQ0S4m8mXQFQ0Qe4r1HcBQ=")
+# The sandbox Amazon is mounted and the Amazon settings point at it: tests never reach the real one.
+os.environ.setdefault("DESKBRIDGE_SANDBOX", "1")
 os.environ.setdefault("DESKBRIDGE_DATA_DIR", tempfile.mkdtemp(prefix="deskbridge-test-"))
 # Each xdist worker gets its own queue name, so parallel runs on one Redis never share jobs.
 os.environ.setdefault(
@@ -19,3 +21,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so that worker subprocesses see the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+
+PASSWORD_HASHERS = ["tests.hashers.QuickArgon2PasswordHasher"]

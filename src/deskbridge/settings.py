@@ -134,10 +134,28 @@ INBOUND_AUTH = env("INBOUND_AUTH", "enforce")
 if INBOUND_AUTH not in {"enforce", "report"}:
     raise SettingsError("DESKBRIDGE_INBOUND_AUTH must be 'enforce' or 'report'.")
 
+# The Selling Partner API application. Without one, the demo uses the sandbox Amazon.
 AMAZON_APP_ID = env("AMAZON_APP_ID")
 AMAZON_LWA_CLIENT_ID = env("AMAZON_LWA_CLIENT_ID")
 AMAZON_LWA_CLIENT_SECRET = env("AMAZON_LWA_CLIENT_SECRET")
 AMAZON_APP_DRAFT = env_bool("AMAZON_APP_DRAFT")
+# Endpoint overrides (for the sandbox): one Seller Central base for every marketplace, the LWA
+# token URL, and the SP-API base with a {region} placeholder (na, eu, fe).
+AMAZON_SELLER_CENTRAL_URL = env("AMAZON_SELLER_CENTRAL_URL")
+AMAZON_LWA_TOKEN_URL = env("AMAZON_LWA_TOKEN_URL", "https://api.amazon.com/auth/o2/token")
+AMAZON_SPAPI_URL = env("AMAZON_SPAPI_URL")
+SANDBOX_ENABLED = DEMO or env_bool("SANDBOX")
+if SANDBOX_ENABLED and not AMAZON_APP_ID:
+    from deskbridge.sandbox.amazon import app as _sandbox
+
+    AMAZON_APP_ID = _sandbox.SANDBOX_APP_ID
+    AMAZON_LWA_CLIENT_ID = _sandbox.SANDBOX_LWA_CLIENT_ID
+    AMAZON_LWA_CLIENT_SECRET = _sandbox.SANDBOX_LWA_CLIENT_SECRET
+    AMAZON_APP_DRAFT = _sandbox.SANDBOX_APP_IS_DRAFT
+    # Paths, not URLs: deskbridge.amazon.endpoints puts PUBLIC_URL in front when it calls them.
+    AMAZON_SELLER_CENTRAL_URL = AMAZON_SELLER_CENTRAL_URL or _sandbox.SELLER_CENTRAL_PATH
+    AMAZON_LWA_TOKEN_URL = _sandbox.LWA_TOKEN_PATH
+    AMAZON_SPAPI_URL = AMAZON_SPAPI_URL or _sandbox.SPAPI_PATH
 
 # Work rows: how long a worker may hold one, and how often it is retried.
 WORK_LEASE_SECONDS = env_int("WORK_LEASE_SECONDS", 300)
@@ -153,6 +171,8 @@ ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "*").split(",") if h.st
 CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
 
 INSTALLED_APPS = [
+    # First, so that our templates (registration/*.html) win over the admin's.
+    "deskbridge.web",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -166,7 +186,6 @@ INSTALLED_APPS = [
     "deskbridge.mail",
     "deskbridge.helpdesks",
     "deskbridge.pipeline",
-    "deskbridge.web",
     "deskbridge.sandbox",
 ]
 

@@ -4,15 +4,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from deskbridge.web import health
+from deskbridge.web import health, views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", health.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.switch_language, name="set_language"),
     path("", include("deskbridge.web.urls")),
 ]
 
-if settings.DEMO or getattr(settings, "SANDBOX_ENABLED", False):
+if settings.SANDBOX_ENABLED:
     urlpatterns.insert(0, path("sandbox/", include("deskbridge.sandbox.urls")))

@@ -69,6 +69,12 @@ def test_demo_serves_the_login_page_and_writes_demo_json(tmp_path):
         assert 'name="username"' in page.text and 'name="password"' in page.text
         demo = json.loads((data_dir / "demo.json").read_text())
         assert demo["web_url"] == f"http://127.0.0.1:{port}"
+        assert demo["seller_id"] == "A2SNDBXNA00001"
+        assert demo["addresses"] == {
+            "ATVPDKIKX0DER": "amz-us-atvpdkikx0der-a2sndbxna00001@deskbridge.localhost",
+            "A2EUQ1WTGCTBG2": "amz-ca-a2euq1wtgctbg2-a2sndbxna00001@deskbridge.localhost",
+            "A1AM78C64UM0Y8": "amz-mx-a1am78c64um0y8-a2sndbxna00001@deskbridge.localhost",
+        }
         # The login in demo.json works.
         with httpx.Client(base_url=demo["web_url"], follow_redirects=True) as browser:
             form = browser.get("/login/")
@@ -84,6 +90,10 @@ def test_demo_serves_the_login_page_and_writes_demo_json(tmp_path):
             )
             assert response.url.path == "/dashboard/"
             assert "Demo Shop" in response.text
+            assert "1 account · 3 marketplaces · 3 addresses" in response.text
+            # The seeded account's token works against the sandbox SP-API (LWA refresh included).
+            accounts = browser.get("/amazon/").text
+            assert "Maple &amp; Pine Goods" in accounts and "Connected" in accounts
         assert httpx.get(f"{demo['web_url']}/healthz").json()["status"] == "ok"
     finally:
         stop(process)

@@ -263,11 +263,6 @@ def test_password_reset_for_an_unknown_email_sends_nothing_and_looks_the_same(cl
     assert [t.origin.name for t in unknown.templates] == [t.origin.name for t in known.templates]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.INSTALLED_APPS lists django.contrib.admin before deskbridge.web, so the "
-    "admin's registration/password_reset_*.html templates (and reset email) shadow ours",
-)
 def test_password_reset_pages_and_email_are_deskbridge_own(client, tenant):
     form = client.get(reverse("password_reset"))
     sent = client.post(reverse("password_reset"), {"email": tenant.owner.email}, follow=True)

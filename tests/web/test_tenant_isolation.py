@@ -23,9 +23,11 @@ from django.http import Http404
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from deskbridge.amazon.models import MarketplaceConnection, SellerAccount
 from deskbridge.core.models import Membership, Organisation, Role, User
 from deskbridge.core.tenancy import (
     SESSION_KEY,
@@ -137,6 +139,40 @@ def b_owner_with_a_forged_reset_token(b: Tenant) -> Target:
     )
 
 
+def b_seller_account(b: Tenant) -> Target:
+    """B's connected Amazon account with one marketplace and its forwarding address."""
+    account = SellerAccount.objects.create(
+        organisation=b.organisation,
+        selling_partner_id=f"A2BOREALIS{b.organisation.pk:04d}",
+        region="EU",
+        store_name=f"Store of {b.organisation.name}",
+        refresh_token="Atzr|b-secret-refresh",
+        authorized_at=timezone.now(),
+    )
+    connection = MarketplaceConnection.objects.create(
+        organisation=b.organisation,
+        account=account,
+        marketplace_id="A1PA6795UKMFR9",
+        forwarding_address=f"amz-de-b{b.organisation.pk}@deskbridge.localhost",
+    )
+
+    def snapshot() -> Any:
+        return (
+            list(SellerAccount.objects.filter(pk=account.pk).values()),
+            list(MarketplaceConnection.objects.filter(account_id=account.pk).values()),
+        )
+
+    return Target(
+        {"pk": account.pk, "connection": connection.pk},
+        snapshot,
+        [account.store_name, account.selling_partner_id, connection.forwarding_address],
+        {
+            "address-forwarding_address": f"taken-{b.organisation.pk}@deskbridge.localhost",
+            "marketplaces": ["A13V1IB3VIYZZH"],
+        },
+    )
+
+
 ADMIN_POST = {"post": "yes", "name": "hijacked", "email": "hijacked@example.com", "state": "pending"}
 
 
@@ -214,6 +250,11 @@ ID_URLS: dict[str, Entry] = {
     "member_role": Entry(b_agent_membership, NOT_FOUND, changes_own=True),
     "member_remove": Entry(b_agent_membership, NOT_FOUND, changes_own=True),
     "retry_work": Entry(b_failed_chore, NOT_FOUND, changes_own=True),
+    "amazon_account": Entry(b_seller_account, NOT_FOUND),
+    "amazon_save_address": Entry(b_seller_account, NOT_FOUND, changes_own=True),
+    "amazon_add_more": Entry(b_seller_account, NOT_FOUND, changes_own=True),
+    "amazon_disconnect": Entry(b_seller_account, NOT_FOUND, changes_own=True),
+    "amazon_reauthorize": Entry(b_seller_account, NOT_FOUND),
     "password_reset_confirm": Entry(b_owner_with_a_forged_reset_token, INVALID_LINK),
     "admin:view_on_site": Entry(b_organisation_on_site, ADMIN_LOGIN),
     "admin:auth_user_password_change": Entry(b_user, ADMIN_LOGIN),
@@ -231,6 +272,10 @@ ID_URLS: dict[str, Entry] = {
 NOT_AN_OBJECT_ID: dict[str, str] = {
     "admin:app_list": "/admin/core/",  # an app label
     "admin/(?P<url>.*)$": "/admin/core/membership/",  # the admin's catch-all for unknown paths
+    "amazon_add_marketplaces": "/amazon/add/eu/",  # a region code
+    # The sandbox Amazon's SP-API: a region code; the caller is an access token, not a deskbridge user.
+    "sandbox_amazon:get_marketplace_participations": "/sandbox/amazon/spapi/eu/sellers/v1/marketplaceParticipations",
+    "sandbox_amazon:get_account": "/sandbox/amazon/spapi/eu/sellers/v1/account",
 }
 
 

@@ -56,11 +56,6 @@ class Marketplace:
         return self.region.aws_region
 
     @property
-    def notification_preferences_url(self) -> str:
-        """Seller Central's Notification Preferences, where the seller enters our address."""
-        return f"{self.seller_central}/notifications/preferences"
-
-    @property
     def messaging_permissions_help_url(self) -> str:
         """Amazon's help on approving a sender (Messaging Permissions), so that replies are accepted."""
         return f"{self.seller_central}/gp/help/external/help.html?itemID=201054220"

@@ -64,11 +64,19 @@ def enqueue(name: str, *args: Any, delay: float | None = None) -> None:
     transaction.on_commit(wake)
 
 
-def every_minute(fn: Callable[[], Any]) -> Callable[[], Any]:
-    """Run `fn` once a minute on the worker started with --periodic (and once as it starts)."""
-    _periodic.append(fn)
-    HUEY.periodic_task(crontab(minute="*"), name=fn.__name__)(_closing_connections(fn))
-    return fn
+def periodic(minute: str = "*", hour: str = "*") -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+    """Run a function on the cron schedule given, on the worker started with --periodic
+    (and once as that worker starts, so that a restart catches up at once)."""
+
+    def register(fn: Callable[[], Any]) -> Callable[[], Any]:
+        _periodic.append(fn)
+        HUEY.periodic_task(crontab(minute=minute, hour=hour), name=fn.__name__)(_closing_connections(fn))
+        return fn
+
+    return register
+
+
+every_minute = periodic()
 
 
 _periodic: list[Callable[[], Any]] = []

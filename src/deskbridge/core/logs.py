@@ -91,7 +91,8 @@ def configure(level: str | None = None, json: bool | None = None, stream: Any = 
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Huey logs every task at INFO; our own work-row log lines say what matters.
-    logging.getLogger("huey").setLevel(logging.WARNING if level == "INFO" else level)
+    for chatty in ("huey", "axes"):
+        logging.getLogger(chatty).setLevel(logging.WARNING if level == "INFO" else level)
 
 
 def get_logger(name: str) -> Any:

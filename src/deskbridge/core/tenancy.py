@@ -9,6 +9,16 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
 SESSION_KEY = "organisation_id"
+
+
+class TenantRequest(HttpRequest):
+    """What views see: the request, with the organisation it acts for (set by the middleware)."""
+
+    organisation: Any
+    membership: Any
+    htmx: Any  # django-htmx's details of an htmx request (falsy for a plain one)
+
+
 M = TypeVar("M", bound=models.Model)
 
 

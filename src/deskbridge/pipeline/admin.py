@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from deskbridge.pipeline.workrows import WorkRow, WorkState
 
@@ -15,7 +16,8 @@ def requeue_failed(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
     rows = list(queryset.filter(state=WorkState.FAILED))
     for row in rows:
         row.requeue()
-    modeladmin.message_user(request, _("%(n)d row(s) requeued.") % {"n": len(rows)}, messages.SUCCESS)
+    text = ngettext("%(n)d row requeued.", "%(n)d rows requeued.", len(rows)) % {"n": len(rows)}
+    modeladmin.message_user(request, text, messages.SUCCESS)
 
 
 class WorkRowAdmin(admin.ModelAdmin):

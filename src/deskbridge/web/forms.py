@@ -7,9 +7,15 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from deskbridge.amazon import marketplaces
+from deskbridge.amazon.addresses import clean_forwarding_address
+from deskbridge.amazon.marketplaces import Region
+from deskbridge.amazon.models import MarketplaceConnection
 from deskbridge.core.models import Role, User
+from deskbridge.helpdesks import registry
 
 
 class SignUpForm(forms.Form):
@@ -69,3 +75,75 @@ class AddMemberForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class MarketplacesForm(forms.Form):
+    """Wizard step 2: the marketplaces of one region that this account sells on."""
+
+    marketplaces = forms.MultipleChoiceField(
+        label=_("Marketplaces"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one marketplace.")},
+    )
+
+    def __init__(
+        self, *args: Any, region: Region, exclude: frozenset[str] = frozenset(), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["marketplaces"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(m.id, m.name) for m in marketplaces.in_region(region) if m.id not in exclude]
+
+
+class HelpdeskChoiceForm(forms.Form):
+    """Wizard step 3: which helpdesk this account's messages go to (optional until one exists)."""
+
+    helpdesk = forms.ChoiceField(label=_("Helpdesk"), required=False, widget=forms.RadioSelect)
+    channel = forms.CharField(label=_("Channel or brand"), required=False, max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["helpdesk"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(h.kind, h.name) for h in registry.available()]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        chosen = registry.BY_KIND.get(cleaned.get("helpdesk") or "")
+        if chosen and chosen.asks_for_channel and not cleaned.get("channel"):
+            self.add_error(
+                "channel", _("%(name)s needs the channel or brand for this account.") % {"name": chosen.name}
+            )
+        return cleaned
+
+
+class ForwardingAddressForm(forms.ModelForm):
+    class Meta:
+        model = MarketplaceConnection
+        fields = ["forwarding_address"]
+        widgets = {
+            "forwarding_address": forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+        }
+
+    def clean_forwarding_address(self) -> str:
+        address = clean_forwarding_address(self.cleaned_data["forwarding_address"])
+        if (
+            MarketplaceConnection.objects.filter(forwarding_address=address)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            raise forms.ValidationError(_("This address is already in use. Choose another one."))
+        return address
+
+    def validate_unique(self) -> None:
+        """Uniqueness is checked in clean_forwarding_address, with our own message."""
+
+    def save_or_report(self) -> bool:
+        """Save; if another organisation took the address in the meantime, say so beside the field."""
+        try:
+            with transaction.atomic():
+                self.save()
+        except IntegrityError:
+            self.add_error("forwarding_address", _("This address is already in use. Choose another one."))
+            return False
+        return True

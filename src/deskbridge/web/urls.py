@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from deskbridge.web import views
+from deskbridge.web import amazon, views
 from deskbridge.web.forms import LoginForm
 
 urlpatterns = [
@@ -29,4 +29,18 @@ urlpatterns = [
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("organisation/switch/", views.switch_organisation, name="switch_organisation"),
     path("work/<str:label>/<int:pk>/retry/", views.retry_work, name="retry_work"),
+    path("amazon/", amazon.accounts, name="amazon_accounts"),
+    path("amazon/add/", amazon.add_region, name="amazon_add_region"),
+    path("amazon/add/<str:region>/", amazon.add_marketplaces, name="amazon_add_marketplaces"),
+    path("amazon/add-helpdesk/", amazon.add_helpdesk, name="amazon_add_helpdesk"),
+    path("amazon/add-connect/", amazon.add_connect, name="amazon_add_connect"),
+    path("amazon/connect/", amazon.connect, name="amazon_connect"),
+    path("amazon/callback/", amazon.callback, name="amazon_callback"),
+    path("amazon/login/", amazon.login_uri, name="amazon_login_uri"),
+    path("amazon/help/authorization/", amazon.authorization_help, name="amazon_authorization_help"),
+    path("amazon/<int:pk>/", amazon.account, name="amazon_account"),
+    path("amazon/<int:pk>/addresses/<int:connection>/", amazon.save_address, name="amazon_save_address"),
+    path("amazon/<int:pk>/marketplaces/", amazon.add_more_marketplaces, name="amazon_add_more"),
+    path("amazon/<int:pk>/reauthorize/", amazon.reauthorize, name="amazon_reauthorize"),
+    path("amazon/<int:pk>/disconnect/", amazon.disconnect, name="amazon_disconnect"),
 ]

@@ -8,25 +8,38 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
+from deskbridge.amazon.models import MarketplaceConnection, SellerAccount
 from deskbridge.core.models import Membership, Organisation, Role, User
-from deskbridge.core.tenancy import choose_organisation, get_scoped_or_404, scoped
+from deskbridge.core.tenancy import TenantRequest, choose_organisation, get_scoped_or_404, scoped
 from deskbridge.pipeline.workrows import WorkState, work_row_models
 from deskbridge.web.forms import AddMemberForm, RoleForm, SignUpForm
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def switch_language(request: TenantRequest) -> HttpResponse:
+    """Django's set_language, remembering the choice on the user for the emails we send them."""
+    response = set_language(request)
+    chosen = request.POST.get("language", "")
+    if request.user.is_authenticated and check_for_language(chosen) and request.user.language != chosen:
+        request.user.language = chosen
+        request.user.save(update_fields=["language"])
+    return response
+
+
+def home(request: TenantRequest) -> HttpResponse:
     return redirect("dashboard" if request.user.is_authenticated else "login")
 
 
-def signup(request: HttpRequest) -> HttpResponse:
+def signup(request: TenantRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
-    form = SignUpForm(request.POST or None)
+    form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             user = User.objects.create_user(form.cleaned_data["email"], form.cleaned_data["password"])
@@ -38,7 +51,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "web/signup.html", {"form": form})
 
 
-def _membership(request: HttpRequest) -> Membership:
+def _membership(request: TenantRequest) -> Membership:
     membership = getattr(request, "membership", None)
     if membership is None:
         raise Http404
@@ -46,7 +59,7 @@ def _membership(request: HttpRequest) -> Membership:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: TenantRequest) -> HttpResponse:
     _membership(request)
     work = [
         {
@@ -59,13 +72,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }
         for model in work_row_models()
     ]
-    return render(request, "web/dashboard.html", {"work": work})
+    connections = scoped(request, MarketplaceConnection).filter(account__disconnected_at__isnull=True)
+    amazon = {
+        "accounts": scoped(request, SellerAccount).filter(disconnected_at__isnull=True).count(),
+        "marketplaces": connections.count(),
+        "addresses": connections.exclude(forwarding_address="").count(),
+    }
+    return render(request, "web/dashboard.html", {"work": work, "amazon": amazon})
 
 
 @login_required
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: TenantRequest) -> HttpResponse:
     me = _membership(request)
-    form = AddMemberForm(request.POST or None, organisation=request.organisation, acting_role=me.role)  # type: ignore[attr-defined]
+    form = AddMemberForm(
+        request.POST if request.method == "POST" else None,
+        organisation=request.organisation,
+        acting_role=me.role,
+    )
     if request.method == "POST":
         if not me.may_set_role(None, request.POST.get("role", "")):
             raise PermissionDenied
@@ -83,12 +106,12 @@ class _InvitationForm(PasswordResetForm):
         return list(User.objects.filter(email__iexact=email, is_active=True))
 
 
-def _add_member(request: HttpRequest, email: str, role: str) -> None:
+def _add_member(request: TenantRequest, email: str, role: str) -> None:
     user, created = User.objects.get_or_create(email=email)
     if created:
         user.set_unusable_password()
         user.save()
-    Membership.objects.create(organisation=request.organisation, user=user, role=role)  # type: ignore[attr-defined]
+    Membership.objects.create(organisation=request.organisation, user=user, role=role)
     if created:
         # A new person chooses their own password through the reset link.
         reset = _InvitationForm({"email": email})
@@ -98,14 +121,14 @@ def _add_member(request: HttpRequest, email: str, role: str) -> None:
                 use_https=request.is_secure(),
                 subject_template_name="registration/invitation_subject.txt",
                 email_template_name="registration/invitation_email.txt",
-                extra_email_context={"organisation": request.organisation},  # type: ignore[attr-defined]
+                extra_email_context={"organisation": request.organisation},
             )
     messages.success(request, _("%(email)s was added.") % {"email": email})
 
 
 @login_required
 @require_POST
-def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+def member_role(request: TenantRequest, pk: int) -> HttpResponse:
     me = _membership(request)
     target = get_scoped_or_404(request, Membership, pk=pk)
     form = RoleForm(request.POST)
@@ -120,7 +143,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def member_remove(request: TenantRequest, pk: int) -> HttpResponse:
     me = _membership(request)
     target = get_scoped_or_404(request, Membership, pk=pk)
     if not me.may_remove(target):
@@ -134,7 +157,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_organisation(request: HttpRequest) -> HttpResponse:
+def switch_organisation(request: TenantRequest) -> HttpResponse:
     try:
         chosen = int(request.POST.get("organisation", ""))
     except ValueError:
@@ -146,7 +169,7 @@ def switch_organisation(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def retry_work(request: HttpRequest, label: str, pk: int) -> HttpResponse:
+def retry_work(request: TenantRequest, label: str, pk: int) -> HttpResponse:
     me = _membership(request)
     if not me.can_manage:
         raise PermissionDenied
