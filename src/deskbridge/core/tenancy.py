@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from deskbridge.core.models import User
 
 SESSION_KEY = "organisation_id"
 
@@ -14,6 +17,7 @@ SESSION_KEY = "organisation_id"
 class TenantRequest(HttpRequest):
     """What views see: the request, with the organisation it acts for (set by the middleware)."""
 
+    user: User  # views that take a TenantRequest are behind login_required
     organisation: Any
     membership: Any
     htmx: Any  # django-htmx's details of an htmx request (falsy for a plain one)
@@ -86,7 +90,10 @@ def choose_organisation(request: HttpRequest, organisation_id: int) -> bool:
 
 
 def organisation_context(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
     return {
         "organisation": getattr(request, "organisation", None),
         "membership": getattr(request, "membership", None),
+        # For the header's switcher; evaluated only when a template asks.
+        "my_memberships": (lambda: list(memberships_of(user))) if user and user.is_authenticated else list,
     }

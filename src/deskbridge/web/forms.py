@@ -42,6 +42,10 @@ class SignUpForm(forms.Form):
         return cleaned
 
 
+class OrganisationForm(forms.Form):
+    name = forms.CharField(label=_("Company or shop name"), max_length=200)
+
+
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(label=_("Email address"), widget=forms.EmailInput(attrs={"autofocus": True}))
     error_messages = {

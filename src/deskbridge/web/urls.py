@@ -27,6 +27,7 @@ urlpatterns = [
     path("members/", views.members, name="members"),
     path("members/<int:pk>/role/", views.member_role, name="member_role"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
+    path("organisation/new/", views.new_organisation, name="new_organisation"),
     path("organisation/switch/", views.switch_organisation, name="switch_organisation"),
     path("work/<str:label>/<int:pk>/retry/", views.retry_work, name="retry_work"),
     path("amazon/", amazon.accounts, name="amazon_accounts"),

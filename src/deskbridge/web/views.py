@@ -19,7 +19,7 @@ from deskbridge.amazon.models import MarketplaceConnection, SellerAccount
 from deskbridge.core.models import Membership, Organisation, Role, User
 from deskbridge.core.tenancy import TenantRequest, choose_organisation, get_scoped_or_404, scoped
 from deskbridge.pipeline.workrows import WorkState, work_row_models
-from deskbridge.web.forms import AddMemberForm, RoleForm, SignUpForm
+from deskbridge.web.forms import AddMemberForm, OrganisationForm, RoleForm, SignUpForm
 
 
 def switch_language(request: TenantRequest) -> HttpResponse:
@@ -60,7 +60,8 @@ def _membership(request: TenantRequest) -> Membership:
 
 @login_required
 def dashboard(request: TenantRequest) -> HttpResponse:
-    _membership(request)
+    if request.membership is None:  # left or removed from every organisation
+        return redirect("new_organisation")
     work = [
         {
             "kind": model.kind,
@@ -73,8 +74,10 @@ def dashboard(request: TenantRequest) -> HttpResponse:
         for model in work_row_models()
     ]
     connections = scoped(request, MarketplaceConnection).filter(account__disconnected_at__isnull=True)
+    live_accounts = list(scoped(request, SellerAccount).filter(disconnected_at__isnull=True))
     amazon = {
-        "accounts": scoped(request, SellerAccount).filter(disconnected_at__isnull=True).count(),
+        "accounts": len(live_accounts),
+        "attention": [a for a in live_accounts if a.status in ("expiring", "needs_reauthorization")],
         "marketplaces": connections.count(),
         "addresses": connections.exclude(forwarding_address="").count(),
     }
@@ -153,6 +156,19 @@ def member_remove(request: TenantRequest, pk: int) -> HttpResponse:
     target.delete()  # (sets target.pk to None)
     messages.success(request, _("Member removed."))
     return redirect("dashboard" if leaving else "members")
+
+
+@login_required
+def new_organisation(request: TenantRequest) -> HttpResponse:
+    """Start another organisation (also where someone lands who belongs to none)."""
+    form = OrganisationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            organisation = Organisation.objects.create(name=form.cleaned_data["name"])
+            Membership.objects.create(organisation=organisation, user=request.user, role=Role.OWNER)
+        choose_organisation(request, organisation.pk)
+        return redirect("dashboard")
+    return render(request, "web/new_organisation.html", {"form": form})
 
 
 @login_required
