@@ -141,7 +141,8 @@ def test_a_seller_cannot_remove_another_sellers_sender(client: Client, sellers):
 def test_the_overview_lists_endpoints_sellers_and_logins(client: Client):
     page = client.get(reverse("sandbox_amazon:overview"))
     assert page.status_code == 200
-    for text in (
+    text = page.text.replace("<wbr>", "")  # long URLs may break on a phone
+    for expected in (
         "/sandbox/amazon/lwa/auth/o2/token",
         "/sandbox/amazon/spapi/eu",
         EU,
@@ -149,7 +150,7 @@ def test_the_overview_lists_endpoints_sellers_and_logins(client: Client):
         OWNERS[EU],
         ADMINS[NA],
     ):
-        assert text in page.text
+        assert expected in text
 
 
 def test_seller_central_home_links_the_settings_pages(client: Client):

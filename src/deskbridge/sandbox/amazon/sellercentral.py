@@ -6,6 +6,7 @@ a person can be signed in to deskbridge as one user and to the sandbox Seller Ce
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -125,19 +126,29 @@ def signout(request: HttpRequest) -> HttpResponse:
     return redirect("sandbox_amazon:home")
 
 
+def breakable(text: str) -> list[str]:
+    """Long URLs and ids in pieces, so the template can offer line breaks (<wbr>) on a phone."""
+    return re.findall(r"[^/.|-]*[/.|-]?", text)[:-1] or [text]
+
+
 def overview(request: HttpRequest) -> HttpResponse:
     """The sandbox Amazon's front page: its endpoints, its application and its test logins."""
     public = request.build_absolute_uri("/").rstrip("/")
-    sellers = SandboxSeller.objects.prefetch_related("participations").all()
+    application = applications.SANDBOX_APPLICATION
+    rows = [
+        (_("Seller Central"), [public + app.SELLER_CENTRAL_PATH]),
+        (_("LWA token endpoint"), [public + app.LWA_TOKEN_PATH]),
+        (_("SP-API endpoints"), [public + app.SPAPI_PATH.format(region=r) for r in ("na", "eu", "fe")]),
+        (_("Application id"), [application.application_id]),
+        (_("LWA client id"), [application.lwa_client_id]),
+    ]
     return page(
         request,
         "overview.html",
         {
-            "application": applications.SANDBOX_APPLICATION,
-            "seller_central_url": public + app.SELLER_CENTRAL_PATH,
-            "lwa_token_url": public + app.LWA_TOKEN_PATH,
-            "spapi_urls": [public + app.SPAPI_PATH.format(region=r) for r in ("na", "eu", "fe")],
-            "sellers": sellers,
+            "application": application,
+            "rows": [(label, [breakable(value) for value in values]) for label, values in rows],
+            "sellers": SandboxSeller.objects.prefetch_related("participations").all(),
             "logins": sandbox_logins(),
         },
     )
