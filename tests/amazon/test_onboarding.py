@@ -269,3 +269,50 @@ def test_marketplace_step_requires_a_choice(tenant):
     assert response.status_code == 200
     assert "Choose at least one marketplace." in response.content.decode()
     assert tenant.client().get(reverse("amazon_add_marketplaces", args=["xx"])).status_code == 404
+
+
+def forwarded_to(page) -> str:
+    """The target of a sandbox "loading" page (its meta refresh)."""
+    assert page.status_code == 200, page.status_code
+    return page.content.decode().split("url=", 1)[1].split('"', 1)[0].replace("&amp;", "&")
+
+
+def test_reauthorization_started_in_seller_central_goes_through_our_login_uri(amazon, tenant):
+    from deskbridge.sandbox.amazon import app
+
+    client = tenant.client()
+    connect(client)
+    account = SellerAccount.objects.get()
+    SellerAccount.objects.filter(pk=account.pk).update(authorization_error="invalid_grant")
+    old_token = account.refresh_token
+
+    # Seller Central → Manage Your Apps → Re-authorize: Amazon loads our Login URI.
+    start = client.post(
+        reverse("sandbox_amazon:reauthorize"), {"application_id": app.SANDBOX_APP_ID, "confirm": "on"}
+    )
+    login_uri = forwarded_to(start)
+    assert login_uri.startswith(amazon + "/amazon/login/?")
+    # We send the browser back to amazon_callback_uri with our own state …
+    back_to_amazon = client.get(path_of(login_uri))
+    assert back_to_amazon.status_code == 302
+    sent = parse_qs(urlsplit(back_to_amazon["Location"]).query)
+    assert set(sent) == {"redirect_uri", "amazon_state", "state", "version"}
+    assert sent["redirect_uri"] == [amazon + "/amazon/callback/"]
+    # … Amazon answers at our redirect URI with a code, and the account is authorized again.
+    callback = forwarded_to(client.get(path_of(back_to_amazon["Location"])))
+    assert client.get(path_of(callback)).status_code == 302
+    account.refresh_from_db()
+    assert account.status == "connected" and account.refresh_token != old_token
+
+
+def test_the_login_uri_refuses_a_callback_that_is_not_amazons(amazon, tenant):
+    client = tenant.client()
+    response = client.get(
+        reverse("amazon_login_uri"),
+        {
+            "amazon_callback_uri": "https://evil.example/steal",
+            "amazon_state": "x",
+            "selling_partner_id": EU_SELLER,
+        },
+    )
+    assert problem_of(response) == "unknown_state"
