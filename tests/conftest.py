@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 import uvicorn
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test import Client
 
 from deskbridge.core.models import Membership, Organisation, Role, User
@@ -56,9 +57,15 @@ def other_tenant(db) -> Tenant:
 
 @contextlib.contextmanager
 def uvicorn_in_thread() -> Iterator[str]:
-    """deskbridge served by uvicorn over loopback, in a thread of this process; yields its URL."""
+    """deskbridge served by uvicorn over loopback, in a thread of this process; yields its URL.
+
+    The server's requests close their database connections as they end, so none is left open
+    in its threads (PostgreSQL would refuse to drop the test database).
+    """
+    db = connections[DEFAULT_DB_ALIAS].settings_dict
+    max_age, db["CONN_MAX_AGE"] = db["CONN_MAX_AGE"], 0
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", 0))  # bound before the thread starts: no other process can take the port
     config = uvicorn.Config("deskbridge.asgi:application", lifespan="off", log_config=None, access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -74,6 +81,7 @@ def uvicorn_in_thread() -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        db["CONN_MAX_AGE"] = max_age
 
 
 @pytest.fixture

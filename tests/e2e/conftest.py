@@ -14,19 +14,15 @@ Two consequences, both kept inside this package:
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from django.test import Client
 from playwright.sync_api import Browser, BrowserType, ConsoleMessage, Page, Playwright, sync_playwright
 
 from deskbridge.core.models import User
+from tests.conftest import uvicorn_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 375, "height": 740}
@@ -87,48 +83,11 @@ def browser(launch_browser: Callable[..., Browser]) -> Iterator[Browser]:
     browser.close()
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="package")
 def server_url() -> Iterator[str]:
     """deskbridge's ASGI app under uvicorn, in a daemon thread; yields the base URL."""
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        "deskbridge.asgi:application",
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_config=None,
-    )
-    server = uvicorn.Server(config)
-    # The socket is bound before the thread starts, so no other process can take the port.
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn stopped before it answered")
-        if server.started:
-            try:
-                # A static file: it answers without touching the (still blocked) database.
-                if httpx.get(f"{url}/static/deskbridge/app.css", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"uvicorn did not answer on {url} within 20 seconds")
-        time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with uvicorn_in_thread() as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

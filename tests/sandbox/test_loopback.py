@@ -3,46 +3,24 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import urljoin
 
 import httpx
 import pytest
-import uvicorn
-from django.db import DEFAULT_DB_ALIAS, connections
 
 from deskbridge.sandbox.amazon import app
 from deskbridge.sandbox.amazon.seed import SANDBOX_PASSWORD, seed_sandbox_sellers
+from tests.conftest import uvicorn_in_thread
 from tests.sandbox.conftest import CALLBACK, EU, OWNERS, consent_url, meta_refresh_target, query_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def server(sandbox_urls, monkeypatch) -> Iterator[str]:
-    # The server thread's requests close their database connection when they end, so that none
-    # is left open in that thread (PostgreSQL would refuse to drop the test database).
-    monkeypatch.setitem(connections[DEFAULT_DB_ALIAS].settings_dict, "CONN_MAX_AGE", 0)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config("deskbridge.asgi:application", lifespan="off", log_config=None)
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(10)
-    sock.close()
+def server(sandbox_urls) -> Iterator[str]:
+    with uvicorn_in_thread() as url:
+        yield url
 
 
 def _csrf(html: str) -> str:
