@@ -37,6 +37,7 @@ from deskbridge.core.tenancy import (
     get_scoped_or_404,
     scoped,
 )
+from deskbridge.pipeline.models import InboundMessage
 from deskbridge.pipeline.workrows import WorkState
 from tests.conftest import PASSWORD, Tenant, make_tenant
 from tests.workapp.models import Chore
@@ -213,6 +214,13 @@ def b_chore_in_admin(b: Tenant) -> Target:
     return admin_target(b_failed_chore_row(b), b.organisation.name)
 
 
+def b_inbound_message(b: Tenant) -> Target:
+    message = InboundMessage.objects.create(
+        organisation=b.organisation, rcpt_to="b@deskbridge.localhost", raw=b"From: x", size=7
+    )
+    return admin_target(message, b.organisation.name)
+
+
 def b_failed_chore_row(b: Tenant) -> Chore:
     return Chore.objects.create(organisation=b.organisation, state=WorkState.FAILED)
 
@@ -261,6 +269,7 @@ ID_URLS: dict[str, Entry] = {
     **admin_model("core.user", b_user),
     **admin_model("core.organisation", b_organisation),
     **admin_model("workapp.chore", b_chore_in_admin),
+    **admin_model("pipeline.inboundmessage", b_inbound_message),
     **admin_model("auth.group", b_group),
     **admin_model("axes.accessattempt", lambda b: _axes_row(AccessAttempt, b)),
     **admin_model("axes.accesslog", lambda b: _axes_row(AccessLog, b)),

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from deskbridge.pipeline.models import InboundMessage
 from deskbridge.pipeline.workrows import WorkRow, WorkState
 
 
@@ -21,8 +22,25 @@ def requeue_failed(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
 
 
 class WorkRowAdmin(admin.ModelAdmin):
-    list_display = ("pk", "organisation", "state", "attempts", "next_attempt_at", "lease_until", "updated_at")
-    list_filter = ("state",)
-    list_select_related = ("organisation",)
-    readonly_fields = ("attempts", "lease_until", "last_error", "created_at", "updated_at")
+    list_display = [
+        "pk",
+        "organisation",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "lease_until",
+        "updated_at",
+    ]
+    list_filter = ["state"]
+    list_select_related = ["organisation"]
+    readonly_fields = ["attempts", "lease_until", "last_error", "created_at", "updated_at"]
     actions = [requeue_failed]
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(WorkRowAdmin):
+    list_display = ["pk", "organisation", "rcpt_to", "mail_class", "state", "attempts", "received_at"]
+    list_filter = ["state", "mail_class"]
+    # The raw mail holds buyer PII: the admin shows what was found in it, not the mail itself.
+    exclude = ["raw"]
+    readonly_fields = [*WorkRowAdmin.readonly_fields, "authentication", "parsed", "flags"]
