@@ -163,6 +163,8 @@ WORK_MAX_ATTEMPTS = env_int("WORK_MAX_ATTEMPTS", 8)
 WORK_RETRY_BASE_SECONDS = env_int("WORK_RETRY_BASE_SECONDS", 30)
 WORK_RETRY_MAX_SECONDS = env_int("WORK_RETRY_MAX_SECONDS", 6 * 3600)
 WORKER_THREADS = env_int("WORKER_THREADS", 4)
+# The same text from the same buyer about the same order within this time is one message.
+DEDUPE_WINDOW_SECONDS = env_int("DEDUPE_WINDOW_SECONDS", 24 * 3600)
 # A pending row whose wake-up has not run this long after it was due is re-enqueued.
 WORK_STALE_SECONDS = env_int("WORK_STALE_SECONDS", 60)
 

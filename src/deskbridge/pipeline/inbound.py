@@ -2,11 +2,52 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-if TYPE_CHECKING:
-    from deskbridge.pipeline.models import InboundMessage
+from deskbridge.amazon.mail import AmazonMail, MailClass, read_amazon_mail
+from deskbridge.core.logs import get_logger
+from deskbridge.pipeline.conversations import record_buyer_message
+from deskbridge.pipeline.models import InboundMessage
+
+log = get_logger(__name__)
 
 
 def process(message: InboundMessage) -> None:
-    """Classify, parse, dedupe and thread the message (enrich and deliver join in later issues)."""
+    """Read the mail once (the result is kept on the row), then hand it to the step for its class."""
+    mail = read(message)
+    HANDLERS.get(MailClass(mail.mail_class), record_only)(message, mail)
+
+
+def read(message: InboundMessage) -> AmazonMail:
+    if message.parsed is not None:
+        return AmazonMail.from_json(message.parsed)
+    forwarding = message.connection.forwarding_address if message.connection else message.rcpt_to
+    mail = read_amazon_mail(bytes(message.raw), forwarding)
+    message.parsed = mail.to_json()
+    message.mail_class = mail.mail_class
+    message.flags = sorted({*message.flags, *mail.flags})
+    message.save(update_fields=["parsed", "mail_class", "flags", "updated_at"])
+    return mail
+
+
+def thread_buyer_message(message: InboundMessage, mail: AmazonMail) -> None:
+    if message.connection is None:  # the address was deleted after the mail arrived
+        log.warning("inbound message without a forwarding address", inbound=message.pk)
+        return
+    recorded, created = record_buyer_message(message, mail)
+    log.info(
+        "buyer message threaded" if created else "repeat of a recorded buyer message",
+        inbound=message.pk,
+        conversation=recorded.conversation_id,
+        order_id=mail.order_id,
+    )
+
+
+def record_only(message: InboundMessage, mail: AmazonMail) -> None:
+    """Classes handled by later stages (replies, refusals, notices): classified and kept."""
+    log.info("inbound message classified", inbound=message.pk, mail_class=mail.mail_class)
+
+
+HANDLERS: dict[MailClass, Callable[[InboundMessage, AmazonMail], None]] = {
+    MailClass.BUYER_MESSAGE: thread_buyer_message,
+}

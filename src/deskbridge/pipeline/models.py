@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from deskbridge.core.tenancy import TenantModel
 from deskbridge.pipeline.workrows import WorkRow
 
 
@@ -46,3 +48,64 @@ class InboundMessage(WorkRow):
         from deskbridge.pipeline import inbound
 
         inbound.process(self)
+
+
+class Conversation(TenantModel):
+    """A buyer's thread with one seller account in one marketplace, about one order (or none yet).
+
+    One conversation is one helpdesk ticket. Pre-sale messages (no order id) thread by the
+    buyer's alias alone: Amazon gives each buyer one alias per seller.
+    """
+
+    account = models.ForeignKey("amazon.SellerAccount", on_delete=models.CASCADE, related_name="conversations")
+    marketplace_id = models.CharField(max_length=20)
+    buyer_alias = models.CharField(max_length=254)
+    order_id = models.CharField(max_length=19, blank=True)
+    buyer_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "marketplace_id", "buyer_alias", "order_id"], name="one_conversation_per_thread"
+            )
+        ]
+        ordering = ["-last_message_at"]
+
+    def __str__(self) -> str:
+        return f"conversation {self.pk}"
+
+
+class Direction(models.TextChoices):
+    BUYER = "buyer", _("From the buyer")
+    AGENT = "agent", _("Reply from an agent")
+    SELLER_CENTRAL = "seller_central", _("Sent in Seller Central")
+
+
+class ConversationMessage(TenantModel):
+    """One message of a conversation. A message that arrives twice is recorded once."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    inbound = models.OneToOneField(
+        InboundMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversation_message"
+    )
+    direction = models.CharField(max_length=20, choices=Direction.choices)
+    message_id = models.CharField(max_length=998, blank=True)
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    text = models.TextField(blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "message_id"],
+                condition=~models.Q(message_id=""),
+                name="one_message_per_message_id",
+            )
+        ]
+        ordering = ["sent_at"]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} of conversation {self.conversation_id}"
