@@ -355,10 +355,6 @@ def test_the_wizard_and_a_refused_consent_in_chinese(page: Page, amazon: str, te
 # translation, evaluated at import: get_region_display() is English whatever the language. Strict: this
 # test fails while that is so, and must lose the mark once the choices keep the lazy labels.
 @pytest.mark.browser
-@pytest.mark.xfail(
-    reason="amazon.models.REGION_CHOICES holds Region.label evaluated at import, so regions stay English",
-    strict=True,
-)
 def test_the_account_page_names_the_region_in_chinese(page: Page, amazon: str, tenant: Tenant) -> None:
     use_language(page, amazon, "zh-hans")
     log_in_as(page, amazon, tenant.owner)

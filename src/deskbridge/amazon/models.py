@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deskbridge.amazon import marketplaces
-from deskbridge.amazon.marketplaces import Marketplace, Region
+from deskbridge.amazon.marketplaces import REGION_LABELS, Marketplace, Region
 from deskbridge.core.secrets import EncryptedTextField
 from deskbridge.core.tenancy import TenantModel
 
@@ -22,7 +22,7 @@ AUTHORIZATION_LIFETIME = timedelta(days=365)
 REMIND_BEFORE = timedelta(days=30)
 SILENT_AFTER = timedelta(days=7)
 STATE_LIFETIME = timedelta(minutes=10)
-REGION_CHOICES = [(r.value, r.label) for r in Region]
+REGION_CHOICES = [(r.value, REGION_LABELS[r]) for r in Region]
 
 
 class AccountStatus(models.TextChoices):
