@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 import httpx
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from deskbridge import __version__
@@ -115,8 +114,7 @@ def access_token(account: SellerAccount) -> str:
             type(account).objects.filter(pk=account.pk).update(authorization_error=exc.error)
             account.authorization_error = exc.error
         raise
-    with transaction.atomic():
-        account.access_token = tokens.access_token
-        account.access_token_expires_at = timezone.now() + timedelta(seconds=tokens.expires_in)
-        account.save(update_fields=["access_token", "access_token_expires_at"])
+    account.access_token = tokens.access_token
+    account.access_token_expires_at = timezone.now() + timedelta(seconds=tokens.expires_in)
+    account.save(update_fields=["access_token", "access_token_expires_at"])
     return tokens.access_token
