@@ -64,5 +64,3 @@ def record_buyer_message(inbound: InboundMessage, mail: AmazonMail) -> tuple[Con
             last_message_at=inbound.received_at
         )
     return message, True
-
-

@@ -57,7 +57,9 @@ class Conversation(TenantModel):
     buyer's alias alone: Amazon gives each buyer one alias per seller.
     """
 
-    account = models.ForeignKey("amazon.SellerAccount", on_delete=models.CASCADE, related_name="conversations")
+    account = models.ForeignKey(
+        "amazon.SellerAccount", on_delete=models.CASCADE, related_name="conversations"
+    )
     marketplace_id = models.CharField(max_length=20)
     buyer_alias = models.CharField(max_length=254)
     order_id = models.CharField(max_length=19, blank=True)
@@ -69,7 +71,8 @@ class Conversation(TenantModel):
     class Meta(TenantModel.Meta):
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "marketplace_id", "buyer_alias", "order_id"], name="one_conversation_per_thread"
+                fields=["account", "marketplace_id", "buyer_alias", "order_id"],
+                name="one_conversation_per_thread",
             )
         ]
         ordering = ["-last_message_at"]
