@@ -128,7 +128,31 @@ QUEUE_NAME = env("QUEUE_NAME", "deskbridge")
 INBOUND_DOMAIN = env("INBOUND_DOMAIN", "deskbridge.localhost").lower()
 WEB_HOST = env("WEB_HOST", "127.0.0.1")
 WEB_PORT = env_int("WEB_PORT", 8000)
+
+# The SMTP receiver (`deskbridge smtpd`, and part of `serve` and `demo`) and the raw-MIME intake.
+# SMTP_HOST/SMTP_PORT: where it listens (`sandbox buyer-message` sends there too).
+# SMTP_MAX_SIZE: the largest message taken, in bytes; advertised as SIZE in EHLO, larger ones get
+#   552 5.3.4 (and 413 from POST /intake/mime).
+# SMTP_TLS_CERT/SMTP_TLS_KEY: PEM files; when a certificate is set the receiver offers STARTTLS
+#   (the key may sit in the certificate's file).
+# INTAKE_SECRET: the bearer token of POST /intake/mime; unset, that endpoint refuses everything.
+SMTP_HOST = env("SMTP_HOST", "127.0.0.1")
 SMTP_PORT = env_int("SMTP_PORT", 2525)
+SMTP_MAX_SIZE = env_int("SMTP_MAX_SIZE", 40 * 1024 * 1024)
+if SMTP_MAX_SIZE < 1024:
+    raise SettingsError("DESKBRIDGE_SMTP_MAX_SIZE is in bytes and must be at least 1024.")
+SMTP_TLS_CERT = env("SMTP_TLS_CERT")
+SMTP_TLS_KEY = env("SMTP_TLS_KEY")
+if SMTP_TLS_KEY and not SMTP_TLS_CERT:
+    raise SettingsError("DESKBRIDGE_SMTP_TLS_KEY is set without DESKBRIDGE_SMTP_TLS_CERT: set both.")
+INTAKE_SECRET = env("INTAKE_SECRET")
+if INTAKE_SECRET and len(INTAKE_SECRET) < 24:
+    raise SettingsError(
+        "DESKBRIDGE_INTAKE_SECRET must be at least 24 random characters (for example the output of "
+        "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`), or unset to turn "
+        "POST /intake/mime off."
+    )
+
 PUBLIC_URL = env("PUBLIC_URL", f"http://{WEB_HOST}:{WEB_PORT}").rstrip("/")
 INBOUND_AUTH = env("INBOUND_AUTH", "enforce")
 if INBOUND_AUTH not in {"enforce", "report"}:
