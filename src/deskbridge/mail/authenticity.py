@@ -1,0 +1,366 @@
+"""Is this mail Amazon's? DKIM, SPF, DMARC and ARC verdicts (dkimpy, authheaders) over injectable DNS.
+
+The rule the receiver enforces: mail whose From names an Amazon domain (amazon.<tld>,
+marketplace.amazon.<tld> and every other subdomain of a marketplace's domain; Amazon's system
+senders such as donotreply@amazon.com live there too) must carry a DKIM signature that verifies,
+covers the whole body (no l=) and is DMARC-aligned with that From domain. Mail that does not claim
+to be Amazon's is not judged here; it is recorded as such and the classifier calls it not_amazon.
+
+DNS comes from a resolver function (deskbridge.mail.resolvers): real DNS in production; the
+sandbox Amazon's own records only while settings.SANDBOX_ENABLED is true.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import importlib.resources
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import authheaders
+import authheaders.dmarc_lookup
+import dkim
+from authres import AuthenticationResultsHeader, DKIMAuthenticationResult, SPFAuthenticationResult
+from authres.arc import ARCAuthenticationResult
+from authres.dmarc import DMARCAuthenticationResult
+from django.conf import settings
+from dkim.util import InvalidTagValueList, parse_tag_value
+from publicsuffix2 import PublicSuffixList
+
+from deskbridge.amazon import marketplaces
+from deskbridge.mail import spf
+from deskbridge.mail.resolvers import Resolve, TemporaryDNSError, dns_resolve, for_authheaders, for_dkimpy
+
+AMAZON_DOMAINS = frozenset(m.domain for m in marketplaces.MARKETPLACES)
+
+# dkimpy logs every failed signature at ERROR; the verdict records it, so keep its logger quiet.
+_dkimpy_log = logging.getLogger("deskbridge.mail.dkimpy")
+_dkimpy_log.addHandler(logging.NullHandler())
+_dkimpy_log.propagate = False
+
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+_LINE_END = re.compile(rb"\r?\n")
+
+
+@functools.cache
+def _public_suffix_list() -> PublicSuffixList:
+    try:
+        from authheaders.findpsl import location  # a system copy, when the packager provides one
+
+        listing: Any = Path(location)
+    except ModuleNotFoundError:
+        listing = importlib.resources.files("authheaders") / "public_suffix_list.txt"
+    with importlib.resources.as_file(listing) as path, open(path, encoding="utf-8") as text:
+        return PublicSuffixList(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def org_domain(domain: str) -> str:
+    """The organizational domain (RFC 7489 §3.2) from the same Public Suffix List as authheaders."""
+    return str(_public_suffix_list().get_public_suffix(domain))
+
+
+# authheaders reads and parses the whole Public Suffix List again on every call (about 0.25 s of
+# CPU, several times a message); give it the same answer from the list parsed once.
+authheaders.get_org_domain = org_domain
+authheaders.dmarc_lookup.get_org_domain = org_domain
+
+
+def is_amazon_domain(domain: str) -> bool:
+    """amazon.de, marketplace.amazon.de, …: a marketplace's domain or one of its subdomains."""
+    name = domain.lower().rstrip(".")
+    return any(name == d or name.endswith("." + d) for d in AMAZON_DOMAINS)
+
+
+def default_resolver() -> Resolve:
+    """Real DNS; the sandbox Amazon's resolver only in a sandbox/demo installation."""
+    if settings.SANDBOX_ENABLED:
+        from deskbridge.sandbox.amazon.mail import sandbox_resolve
+
+        return sandbox_resolve
+    return dns_resolve
+
+
+def header_section(raw: bytes) -> tuple[bytes, int]:
+    """The header lines (each with its line end) and where the body starts, without copying the body."""
+    if raw.startswith(b"\r\n"):
+        return b"", 2
+    if raw.startswith(b"\n"):
+        return b"", 1
+    ends = [(i, n) for i, n in ((raw.find(b"\n\r\n"), 3), (raw.find(b"\n\n"), 2)) if i >= 0]
+    if not ends:
+        return raw, len(raw)
+    at, length = min(ends)
+    return raw[: at + 1], at + length
+
+
+def header_values(head: bytes, name: str) -> list[str]:
+    """Every field `name` in the header section, unfolded; bytes that are not UTF-8 kept as surrogates."""
+    wanted = name.lower().encode("ascii")
+    fields: list[list[bytes]] = []
+    for line in _LINE_END.split(head):
+        if line[:1] in (b" ", b"\t"):
+            if fields:
+                fields[-1][1] += line
+            continue
+        field_name, colon, value = line.partition(b":")
+        # A line that is no field (an mbox "From " line, garbage) ends the previous one.
+        fields.append([field_name.strip().lower(), value] if colon else [b"", b""])
+    return [v.strip().decode("utf-8", "surrogateescape") for n, v in fields if n == wanted]
+
+
+@dataclass
+class DkimCheck:
+    domain: str
+    selector: str
+    result: str  # pass, fail, permerror, temperror
+    aligned: bool = False  # DMARC (relaxed) alignment with the From domain
+    whole_body: bool = True  # False when l= leaves part of the body unsigned
+    reason: str = ""
+
+
+@dataclass
+class Verdict:
+    """What the receiver found; `as_json()` is what InboundMessage.authentication stores."""
+
+    verdict: str  # pass | fail | temperror | not_amazon
+    claims_amazon: bool
+    from_domain: str
+    reason: str
+    dkim: list[DkimCheck] = field(default_factory=list)
+    spf: dict[str, str] = field(default_factory=dict)
+    dmarc: dict[str, str] = field(default_factory=dict)
+    arc: dict[str, str] = field(default_factory=dict)
+    authentication_results: str = ""
+    resolver: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def authenticate(
+    raw: bytes,
+    *,
+    client_ip: str = "",
+    mail_from: str = "",
+    helo: str = "",
+    resolve: Resolve | None = None,
+) -> Verdict:
+    """Check a message as it arrived. SPF is checked only when the SMTP client's address is given
+    (not behind an MTA over LMTP, nor for the HTTP intake: the client there is not the sender)."""
+    resolve = resolve or default_resolver()
+    head, _body_at = header_section(raw)
+    claims, from_domain, from_problem = amazon_claim(head)
+
+    checks = _check_dkim(raw, head, resolve, from_domain)
+    spf_result = (
+        spf.check_spf(client_ip, mail_from, helo, resolve)
+        if client_ip
+        else spf.SpfResult("none", "", "not checked: the client is not the sending server")
+    )
+    best = next((c for c in checks if c.result == "pass" and c.aligned and c.whole_body), None)
+    dmarc = _check_dmarc(
+        head, spf_result, best or next((c for c in checks if c.result == "pass"), None), resolve
+    )
+    arc = _check_arc(raw, head, resolve)
+
+    if not claims:
+        verdict, reason = "not_amazon", "the From address is not an Amazon domain"
+    elif from_problem:
+        verdict, reason = "fail", from_problem
+    elif best is None:
+        verdict, reason = _why_not(checks, from_domain)
+    elif dmarc.get("result") == "fail":
+        verdict, reason = "fail", f"DMARC for {from_domain} fails (its policy asks for strict alignment)"
+    else:
+        verdict, reason = (
+            "pass",
+            f"DKIM signature of {best.domain} verifies and is aligned with {from_domain}",
+        )
+    return Verdict(
+        verdict=verdict,
+        claims_amazon=claims,
+        from_domain=from_domain,
+        reason=reason,
+        dkim=checks,
+        spf={"result": spf_result.result, "domain": spf_result.domain, "reason": spf_result.reason},
+        dmarc=dmarc,
+        arc=arc,
+        authentication_results=_results_header(checks, spf_result, dmarc, arc),
+        resolver=getattr(resolve, "__name__", "custom"),
+    )
+
+
+def amazon_claim(head: bytes) -> tuple[bool, str, str]:
+    """(claims Amazon, its From domain, why that From cannot be judged or "")."""
+    values = header_values(head, "From")
+    domains: set[str] = set()
+    counts: set[int] = set()
+    for reading in (_domains_by_getaddresses, _domains_by_header_registry):
+        found = reading(values)
+        counts.add(len(found))
+        domains.update(found)
+    if not any(is_amazon_domain(d) for d in domains):
+        return False, "", ""
+    if len(values) != 1 or counts != {1} or len(domains) != 1:
+        return True, "", "the From field names Amazon but is not exactly one unambiguous address"
+    return True, domains.pop(), ""
+
+
+def _domains_by_getaddresses(values: list[str]) -> list[str]:
+    found = []
+    for _name, address in email.utils.getaddresses(values):
+        if "@" in address:
+            found.append(address.rpartition("@")[2].strip().rstrip(".").lower())
+    return found
+
+
+def _domains_by_header_registry(values: list[str]) -> list[str]:
+    found = []
+    for value in values:
+        try:
+            header = policy.default.header_factory("From", value)
+            addresses = header.addresses
+        except Exception:  # noqa: S112 (a reading that fails names no domain; the other one decides)
+            continue
+        found += [a.domain.strip().rstrip(".").lower() for a in addresses if a.domain]
+    return found
+
+
+def _load(signer: Any, message: bytes | None) -> None:
+    """dkimpy's set_message, reading the header section only and taking the body as one slice
+    (its own parser splits the whole message into lines: several copies of a 25 MB body)."""
+    dkim.DomainSigner.set_message(signer, None)
+    if message:
+        head, body_at = header_section(message)
+        signer.headers, _ = dkim.rfc822_parse(head + b"\r\n")
+        body = message[body_at:]
+        # Counting is far quicker than searching a 25 MB body with a look-behind.
+        bare_lf = body.count(b"\n") != body.count(b"\r\n")
+        signer.body = _BARE_LF.sub(b"\r\n", body) if bare_lf else body
+
+
+class _SignedMessage(dkim.DKIM):
+    set_message = _load
+
+
+class _ArcMessage(dkim.ARC):
+    set_message = _load
+
+
+def _aligned(signing_domain: str, from_domain: str) -> bool:
+    if not signing_domain or not from_domain:
+        return False
+    return org_domain(signing_domain.lower()) == org_domain(from_domain.lower())
+
+
+def _check_dkim(raw: bytes, head: bytes, resolve: Resolve, from_domain: str) -> list[DkimCheck]:
+    signatures = header_values(head, "DKIM-Signature")
+    if not signatures:
+        return []
+    try:
+        message = _SignedMessage(raw, logger=_dkimpy_log)
+    except dkim.DKIMException as exc:
+        return [DkimCheck("", "", "permerror", reason=f"unreadable header section: {exc}")]
+    dnsfunc = for_dkimpy(resolve)
+    checks = []
+    for index, value in enumerate(signatures):
+        try:
+            tags = parse_tag_value(value.encode("utf-8", "surrogateescape"))
+        except InvalidTagValueList as exc:
+            checks.append(DkimCheck("", "", "permerror", reason=f"unreadable signature: {exc}"))
+            continue
+        domain = tags.get(b"d", b"").decode("ascii", "replace").lower()
+        selector = tags.get(b"s", b"").decode("ascii", "replace")
+        check = DkimCheck(domain, selector, "fail", aligned=_aligned(domain, from_domain))
+        check.whole_body = b"l" not in tags
+        try:
+            ok = message.verify(idx=index, dnsfunc=dnsfunc)
+            check.result = "pass" if ok else "fail"
+            if not ok:
+                check.reason = "signature does not verify, or no usable key in DNS"
+        except TemporaryDNSError as exc:
+            check.result, check.reason = "temperror", str(exc)
+        except dkim.ValidationError as exc:
+            check.reason = str(exc)[:200]
+        except dkim.DKIMException as exc:
+            check.result, check.reason = "permerror", str(exc)[:200]
+        checks.append(check)
+    return checks
+
+
+def _why_not(checks: list[DkimCheck], from_domain: str) -> tuple[str, str]:
+    aligned = [c for c in checks if c.aligned]
+    if any(c.result == "temperror" for c in aligned):
+        return "temperror", f"DNS did not answer for the DKIM key of {from_domain}"
+    if not checks:
+        return "fail", f"no DKIM signature, but the From domain is {from_domain}"
+    if not aligned:
+        signers = ", ".join(sorted({c.domain or "?" for c in checks}))
+        return "fail", f"signed by {signers}, not by {from_domain}"
+    if any(c.result == "pass" for c in aligned):
+        return "fail", f"the DKIM signature of {from_domain} leaves part of the body unsigned (l=)"
+    first = aligned[0]
+    return "fail", f"the DKIM signature of {first.domain} does not verify ({first.reason or first.result})"
+
+
+def _check_dmarc(
+    head: bytes, spf_result: spf.SpfResult, dkim_check: DkimCheck | None, resolve: Resolve
+) -> dict[str, str]:
+    spf_arg = (
+        SPFAuthenticationResult(result=spf_result.result, smtp_mailfrom=spf_result.domain)
+        if spf_result.result == "pass"
+        else None
+    )
+    dkim_arg = DKIMAuthenticationResult(result="pass", header_d=dkim_check.domain) if dkim_check else None
+    try:
+        found = authheaders.check_dmarc(
+            head + b"\r\n", spf_result=spf_arg, dkim_result=dkim_arg, dnsfunc=for_authheaders(resolve)
+        )
+    except TemporaryDNSError as exc:
+        return {"result": "temperror", "policy": "", "header_from": "", "reason": str(exc)}
+    except Exception as exc:
+        return {"result": "permerror", "policy": "", "header_from": "", "reason": type(exc).__name__}
+    return {
+        "result": str(found.result or "none"),
+        "policy": str(getattr(found, "policy", "") or ""),
+        "header_from": str(getattr(found, "header_from", "") or ""),
+        "reason": str(found.result_comment or ""),
+    }
+
+
+def _check_arc(raw: bytes, head: bytes, resolve: Resolve) -> dict[str, str]:
+    if not header_values(head, "ARC-Seal"):
+        return {"result": "none", "reason": ""}
+    try:
+        chain, _results, comment = _ArcMessage(raw, logger=_dkimpy_log).verify(dnsfunc=for_dkimpy(resolve))
+    except TemporaryDNSError as exc:
+        return {"result": "temperror", "reason": str(exc)}
+    except Exception as exc:
+        return {"result": "fail", "reason": f"{type(exc).__name__}: {exc}"[:200]}
+    result = chain.decode("ascii") if isinstance(chain, bytes) else "none"
+    return {"result": result, "reason": "" if comment == "success" else str(comment)[:200]}
+
+
+def _results_header(
+    checks: list[DkimCheck], spf_result: spf.SpfResult, dmarc: dict[str, str], arc: dict[str, str]
+) -> str:
+    """An RFC 8601 Authentication-Results value, for people and helpdesks (never added to the mail)."""
+    results: list[Any] = [
+        DKIMAuthenticationResult(result=c.result, header_d=c.domain or None, header_s=c.selector or None)
+        for c in checks
+    ] or [DKIMAuthenticationResult(result="none")]
+    results.append(SPFAuthenticationResult(result=spf_result.result, smtp_mailfrom=spf_result.domain or None))
+    results.append(
+        DMARCAuthenticationResult(
+            result=dmarc.get("result") or "none", header_from=dmarc.get("header_from") or None
+        )
+    )
+    results.append(ARCAuthenticationResult(result=arc.get("result") or "none"))
+    header = str(AuthenticationResultsHeader(authserv_id=settings.INBOUND_DOMAIN, results=results))
+    return header.removeprefix("Authentication-Results: ")
