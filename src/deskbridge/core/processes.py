@@ -1,4 +1,4 @@
-"""The long-running parts (web, worker) and how `serve` and `demo` run them in one process."""
+"""The long-running parts (web, SMTP receiver, worker) and how `serve` and `demo` run them in one process."""
 
 from __future__ import annotations
 
@@ -16,8 +16,30 @@ def migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def run_web(*, with_worker: bool = False, host: str | None = None, port: int | None = None) -> None:
-    """uvicorn in the foreground; with_worker adds the job worker (and the reconciler) in threads."""
+def run_smtp(
+    *, lmtp: bool = False, host: str | None = None, port: int | None = None, unix_path: str | None = None
+) -> None:
+    """`deskbridge smtpd`: the SMTP (or LMTP) receiver in the foreground, until SIGINT/SIGTERM."""
+    from deskbridge.mail.smtpd import Receiver
+
+    Receiver(host=host, port=port, lmtp=lmtp, unix_path=unix_path).run()
+
+
+def run_web(
+    *,
+    with_worker: bool = False,
+    with_smtp: bool | None = None,
+    host: str | None = None,
+    port: int | None = None,
+) -> None:
+    """uvicorn in the foreground. with_worker adds the job worker (and the reconciler) in threads;
+    with_smtp the SMTP receiver in a thread. `serve` and `demo` pass with_worker=True, which brings
+    the SMTP receiver along unless with_smtp says otherwise: one process that does everything."""
+    from deskbridge.mail.smtpd import Receiver
+
+    with_smtp = with_worker if with_smtp is None else with_smtp
+    # Bound before anything starts, so that a taken SMTP port stops the process with one sentence.
+    receiver = Receiver() if with_smtp else None
     worker = Worker(periodic=True) if with_worker else None
     config = uvicorn.Config(
         "deskbridge.asgi:application",
@@ -28,10 +50,14 @@ def run_web(*, with_worker: bool = False, host: str | None = None, port: int | N
         proxy_headers=True,
     )
     server = uvicorn.Server(config)
+    if receiver is not None:
+        receiver.start()
     if worker is not None:
         worker.start_in_background()
     try:
         server.run()
     finally:
+        if receiver is not None:
+            receiver.stop()
         if worker is not None:
             worker.stop()

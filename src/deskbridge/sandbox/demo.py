@@ -78,6 +78,7 @@ def write_demo_json(login: dict[str, Any], web_url: str) -> Path:
     """demo.json as DESIGN.md §1 describes it, with the parts that exist so far."""
     data = {
         "web_url": web_url,
+        "smtp": {"host": settings.SMTP_HOST, "port": settings.SMTP_PORT},
         "login": {"email": login["email"], "password": login["password"]},
         "seller_id": login["seller_id"],
         "addresses": login["addresses"],

@@ -1,0 +1,340 @@
+"""The SMTP receiver (and its LMTP mode for running behind Postfix): aiosmtpd on one event loop,
+every database and DNS step in a pool of threads, so one slow client or lookup never holds up another.
+
+RCPT asks deskbridge.mail.intake.check_recipient; the end of DATA asks intake.accept, which has
+committed the message before the 250 is sent. Any failure of ours answers 451 (the sender retries),
+never 250 and never a permanent refusal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import signal
+import socket
+import ssl
+import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from django.conf import settings
+from django.db import connections
+
+from deskbridge.core.logs import get_logger
+from deskbridge.mail import intake
+
+log = get_logger(__name__)
+
+THREADS = 16
+MAX_RECIPIENTS = 100
+STOP_GRACE_SECONDS = 20.0
+TEMPORARY_FAILURE = "451 4.3.0 Temporary failure while storing the message; try again later"
+# aiosmtpd's fixed replies, given enhanced status codes (RFC 3463) and a clearer text.
+_REWRITES: dict[str, Callable[[], str]] = {
+    "552 Error: Too much mail data": lambda: str(intake.too_big()),
+    "552 Error: message size exceeds fixed maximum message size": lambda: str(intake.too_big()),
+    "500 Line too long (see RFC5321 4.5.3.1.6)": lambda: "500 5.5.2 Line too long",
+    "503 Error: need RCPT command": lambda: "503 5.5.1 Error: need RCPT command",
+    "503 Error: need MAIL command": lambda: "503 5.5.1 Error: need MAIL command",
+}
+# Replies that end a DATA transfer: LMTP owes one of them for every accepted recipient.
+_ENDS_DATA = {"552 Error: Too much mail data", "500 Line too long (see RFC5321 4.5.3.1.6)"}
+
+
+class _Rewriting:
+    """Shared by the SMTP and LMTP protocol classes."""
+
+    # RFC 5321 allows 1000 octets a line; real mail is sometimes longer. Longer than this is refused.
+    line_length_limit = 256 * 1024
+    envelope: Envelope | None
+
+    async def push(self, status: Any) -> None:
+        if isinstance(status, str) and status in _REWRITES:
+            repeat = (
+                len(self.envelope.rcpt_tos) if self._is_lmtp and status in _ENDS_DATA and self.envelope else 1
+            )
+            status = "\r\n".join([_REWRITES[status]()] * max(repeat, 1))
+        await super().push(status)  # type: ignore[misc]
+
+    _is_lmtp = False
+
+
+class InboundSMTP(_Rewriting, SMTP):
+    pass
+
+
+class InboundLMTP(_Rewriting, LMTP):
+    _is_lmtp = True
+
+
+def _peer_ip(session: Session) -> str:
+    peer = session.peer
+    return str(peer[0]) if isinstance(peer, tuple) and peer else ""
+
+
+class InboundHandler:
+    """aiosmtpd's handler: the hooks call intake's functions in the receiver's thread pool."""
+
+    def __init__(self, pool: ThreadPoolExecutor, *, lmtp: bool) -> None:
+        self.pool = pool
+        self.lmtp = lmtp
+        self.in_flight = 0
+
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        self.in_flight += 1
+        try:
+            return await loop.run_in_executor(
+                self.pool, functools.partial(intake.run_closing_connections, fn, *args, **kwargs)
+            )
+        finally:
+            self.in_flight -= 1
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-ENHANCEDSTATUSCODES", "250-PIPELINING", responses[-1]]
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 Too many recipients"
+        try:
+            reply = await self._in_thread(intake.check_recipient, address)
+        except Exception:
+            log.exception("smtp recipient check failed")
+            return "451 4.3.0 Temporary failure checking the recipient; try again later"
+        if reply.accepted:
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(rcpt_options)
+        else:
+            log.info("smtp recipient refused", code=reply.code, status=reply.status, peer=_peer_ip(session))
+        return str(reply)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        ip = _peer_ip(session)
+        mail = intake.Envelope(
+            mail_from="" if envelope.mail_from in (None, "<>") else envelope.mail_from,  # <>: a bounce
+            recipients=list(envelope.rcpt_tos),
+            client_ip="" if self.lmtp else ip,
+            peer=ip,
+            helo=session.host_name or "",
+            via="lmtp" if self.lmtp else "smtp",
+        )
+        try:
+            outcome = await self._in_thread(intake.accept, raw, mail, partial=self.lmtp)
+        except Exception:
+            log.exception("inbound message could not be stored", via=mail.via, size=len(raw))
+            return "\r\n".join([TEMPORARY_FAILURE] * (len(envelope.rcpt_tos) if self.lmtp else 1))
+        if self.lmtp:
+            # RFC 2033 §4.2: one reply for every accepted RCPT, in order, repeated addresses included.
+            return "\r\n".join(str(outcome.replies[intake.normalise(r)]) for r in envelope.rcpt_tos)
+        refused = [r for r in outcome.replies.values() if not r.accepted]
+        if refused:
+            return str(refused[0])
+        ids = ", ".join(str(pk) for pk in outcome.stored.values())
+        return f"250 2.0.0 Stored as inbound message {ids}"
+
+    async def handle_exception(self, error: Exception) -> str:
+        log.error("smtp session error", error=type(error).__name__)
+        return "451 4.3.0 Temporary failure; try again later"
+
+
+def tls_context() -> ssl.SSLContext | None:
+    """STARTTLS is offered when DESKBRIDGE_SMTP_TLS_CERT names a certificate (PEM)."""
+    if not settings.SMTP_TLS_CERT:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(settings.SMTP_TLS_CERT, settings.SMTP_TLS_KEY or None)
+    except (OSError, ssl.SSLError) as exc:
+        from deskbridge.errors import SettingsError
+
+        raise SettingsError(
+            f"DESKBRIDGE_SMTP_TLS_CERT/_KEY could not be loaded ({exc}); give PEM files this user can read."
+        ) from None
+    return context
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=512)
+    except OSError as exc:
+        from deskbridge.errors import SettingsError
+
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise SettingsError(
+            f"the SMTP receiver cannot listen on {host}:{port} ({reason}); "
+            "set DESKBRIDGE_SMTP_HOST / DESKBRIDGE_SMTP_PORT"
+        ) from None
+
+
+class Receiver:
+    """The receiver: bound at construction (so a taken port fails at once), then served either in
+    the foreground (`deskbridge smtpd`) or in a thread (`serve`, `demo`, tests)."""
+
+    def __init__(
+        self,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        lmtp: bool = False,
+        unix_path: str | None = None,
+        sock: socket.socket | None = None,
+        threads: int = THREADS,
+    ) -> None:
+        self.lmtp = lmtp
+        self.unix_path = unix_path
+        self.threads = threads
+        self.tls = tls_context()
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="smtpd")
+        self.handler = InboundHandler(self.pool, lmtp=lmtp)
+        self.sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self._finished = False
+        if unix_path:
+            Path(unix_path).unlink(missing_ok=True)
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.bind(unix_path)
+            self.sock.listen(512)
+        else:
+            self.sock = sock or listening_socket(host or settings.SMTP_HOST, port or settings.SMTP_PORT)
+        _ = self.address, self.port  # read while the socket is open (serving closes it at the end)
+        # aiosmtpd logs senders and recipients at INFO: those are buyers' addresses.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+    @functools.cached_property
+    def address(self) -> str:
+        if self.unix_path:
+            return self.unix_path
+        host, port = self.sock.getsockname()[:2]
+        return f"{host}:{port}"
+
+    @functools.cached_property
+    def port(self) -> int:
+        return 0 if self.unix_path else int(self.sock.getsockname()[1])
+
+    def _protocol(self) -> SMTP:
+        kind = InboundLMTP if self.lmtp else InboundSMTP
+        session = kind(
+            self.handler,
+            data_size_limit=settings.SMTP_MAX_SIZE,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname=settings.INBOUND_DOMAIN,
+            ident="deskbridge",
+            tls_context=self.tls,
+            timeout=300,
+            loop=asyncio.get_running_loop(),
+        )
+        self.sessions.add(session)
+        return session
+
+    async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._loop, self._stop = loop, asyncio.Event()
+        if self.unix_path:
+            server = await loop.create_unix_server(self._protocol, sock=self.sock)
+        else:
+            server = await loop.create_server(self._protocol, sock=self.sock)
+        log.info(
+            "smtp receiver listening",
+            listen=self.address,
+            protocol="lmtp" if self.lmtp else "smtp",
+            starttls=self.tls is not None,
+            max_size=settings.SMTP_MAX_SIZE,
+        )
+        self._started.set()
+        await self._stop.wait()
+        server.close()
+        # Let messages being stored finish and get their reply; then drop the remaining sessions.
+        deadline = loop.time() + STOP_GRACE_SECONDS
+        while self.handler.in_flight and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        for session in list(self.sessions):
+            if session.transport is not None:
+                session.transport.close()
+        await asyncio.sleep(0)
+        log.info("smtp receiver stopped", listen=self.address)
+
+    def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        _close_pool_connections(self.pool, self.threads)
+        self.pool.shutdown(wait=True)
+        self.sock.close()
+        if self.unix_path:
+            Path(self.unix_path).unlink(missing_ok=True)
+
+    def run(self) -> None:
+        """Serve in the foreground until SIGINT or SIGTERM."""
+
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            task = asyncio.ensure_future(self._serve())
+            while self._stop is None:
+                await asyncio.sleep(0)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, self._stop.set)
+            await task
+
+        try:
+            asyncio.run(main())
+        finally:
+            self._finish()
+
+    def start(self) -> None:
+        """Serve in a daemon thread; returns once it listens."""
+
+        def serve() -> None:
+            try:
+                asyncio.run(self._serve())
+            except BaseException as exc:
+                if self._started.is_set():
+                    log.exception("smtp receiver failed", listen=self.address)
+                else:  # reported to start()'s caller
+                    self._error = exc
+                    self._started.set()
+
+        self._thread = threading.Thread(target=serve, name="smtpd", daemon=True)
+        self._thread.start()
+        self._started.wait(timeout=30)
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout=STOP_GRACE_SECONDS + 10)
+        self._finish()
+
+
+def _close_pool_connections(pool: ThreadPoolExecutor, threads: int) -> None:
+    """Each pool thread has its own database connections: close them in those threads, all at once
+    (a barrier makes every thread take one of the closing tasks)."""
+    barrier = threading.Barrier(threads, timeout=5)
+
+    def close() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        connections.close_all()
+
+    wait([pool.submit(close) for _ in range(threads)], timeout=15)

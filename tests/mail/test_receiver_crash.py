@@ -1,0 +1,146 @@
+"""`deskbridge smtpd` killed with SIGKILL in the middle of a message: nothing half-stored, no 250 seen,
+and the sender's retry to the restarted receiver is stored once."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from deskbridge.pipeline.models import InboundMessage
+from tests.conftest import make_tenant
+from tests.mail.conftest import buyer_message, connect, raw_session
+from tests.processes import command_env, deskbridge
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_smtpd(port: int) -> subprocess.Popen:
+    process = deskbridge(
+        "smtpd",
+        "--port",
+        str(port),
+        env=command_env(DESKBRIDGE_SMTP_HOST="127.0.0.1"),
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"smtpd exited with {process.returncode}: {process.stderr.read().decode()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                if probe.recv(100).startswith(b"220"):
+                    return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("smtpd did not start")
+
+
+def kill(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def open_data(port: int, rcpt: str) -> tuple[socket.socket, object]:
+    """A session left inside DATA (after 354): the caller sends the message, or part of it."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    reader = sock.makefile("rb")
+    assert reader.readline().startswith(b"220")
+    for command in (
+        b"EHLO mx.test.example",
+        b"MAIL FROM:<bounces@marketplace.amazon.de>",
+        f"RCPT TO:<{rcpt}>".encode(),
+    ):
+        sock.sendall(command + b"\r\n")
+        line = reader.readline()
+        while line[3:4] == b"-":
+            line = reader.readline()
+        assert line[:1] == b"2", line
+    sock.sendall(b"DATA\r\n")
+    assert reader.readline().startswith(b"354")
+    return sock, reader
+
+
+def reply_or_nothing(reader) -> bytes:
+    try:
+        return reader.readline()
+    except OSError:
+        return b""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigkill_mid_data_stores_nothing_and_the_retry_is_stored_once(tmp_path):
+    seller = connect(make_tenant())
+    raw = buyer_message(seller)
+    port = free_port()
+
+    receiver = start_smtpd(port)
+    try:
+        sock, reader = open_data(port, seller.forwarding_address)
+        sock.sendall(raw[: len(raw) // 2])  # half the message, no end-of-data
+        time.sleep(0.3)
+        kill(receiver)
+        assert reply_or_nothing(reader) == b""  # the connection ended without a reply
+        sock.close()
+    finally:
+        receiver.kill()
+    assert not InboundMessage.objects.exists()
+
+    # The sending MTA retries against the restarted receiver.
+    receiver = start_smtpd(port)
+    try:
+        replies = raw_session(
+            port,
+            [
+                b"EHLO mx.test.example",
+                b"MAIL FROM:<bounces@marketplace.amazon.de>",
+                f"RCPT TO:<{seller.forwarding_address}>".encode(),
+                b"DATA",
+            ],
+            data=raw,
+        )
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=30)
+    assert replies[-1].startswith(b"250 2.0.0 Stored")
+    row = InboundMessage.objects.get()
+    assert bytes(row.raw) == raw
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigkill_after_the_end_of_data_never_leaves_a_partial_row(tmp_path):
+    """Killed while the message is being checked and stored: the client either saw 250 (then the
+    row is there, whole) or saw nothing (then there is no row, or a whole one: a duplicate that the
+    sender's retry makes and the pipeline's dedupe removes). Never a partial row, never a 250 for
+    nothing."""
+    seller = connect(make_tenant())
+    attachment = tmp_path / "scan.pdf"
+    attachment.write_bytes(b"%PDF-1.4 " + bytes(range(256)) * 40_000)  # ~10 MB: seconds of checking
+    raw = buyer_message(seller, attachments=[attachment])
+    port = free_port()
+
+    receiver = start_smtpd(port)
+    try:
+        sock, reader = open_data(port, seller.forwarding_address)
+        stuffed = b"\r\n".join(b"." + line if line.startswith(b".") else line for line in raw.split(b"\r\n"))
+        sock.sendall(stuffed + b".\r\n")
+        time.sleep(0.2)
+        kill(receiver)
+        reply = reply_or_nothing(reader)
+        sock.close()
+    finally:
+        receiver.kill()
+
+    rows = list(InboundMessage.objects.all())
+    if reply.startswith(b"250"):
+        assert len(rows) == 1
+    assert not reply or reply.startswith(b"250"), reply
+    assert all(bytes(row.raw) == raw and row.size == len(raw) for row in rows)
