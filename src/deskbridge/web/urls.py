@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from deskbridge.web import amazon, views
+from deskbridge.web import amazon, intake, views
 from deskbridge.web.forms import LoginForm
 
 urlpatterns = [
@@ -44,4 +44,5 @@ urlpatterns = [
     path("amazon/<int:pk>/marketplaces/", amazon.add_more_marketplaces, name="amazon_add_more"),
     path("amazon/<int:pk>/reauthorize/", amazon.reauthorize, name="amazon_reauthorize"),
     path("amazon/<int:pk>/disconnect/", amazon.disconnect, name="amazon_disconnect"),
+    path("intake/mime", intake.mime, name="intake_mime"),
 ]
