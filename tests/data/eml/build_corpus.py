@@ -96,6 +96,8 @@ class Fixture:
             msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
             if cid:
                 msg.get_payload()[-1]["Content-ID"] = f"<{cid}>"
+        for index, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+            part.set_boundary(f"=_deskbridge_{self.name}_{index}")  # stable files across rebuilds
         data = msg.as_bytes()
         for placeholder, value in verbatim.items():
             data = data.replace(

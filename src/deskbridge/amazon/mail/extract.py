@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from deskbridge.amazon.mail import templates as t
 
+MAX_SUBJECT = 2000  # a subject longer than this is not Amazon's; only its start is looked at
 ORDER_ID = re.compile(r"(?<![\d-])(\d{3}-\d{7}-\d{7})(?![\d-])")
 
 
@@ -205,9 +206,9 @@ _REPLY_PREFIX = re.compile(
     r"^(?:\s*(?:re|aw|fw|fwd|wg|tr|rv|r|antw|sv|vs|res|enc|回复|答复|转发)\s*(?:\[\d+\])?\s*[:：]\s*)+",
     re.IGNORECASE,
 )
-_TRAILING_TAG = re.compile(r"(?:\s*\[[^\[\]]{1,30}\])+\s*$")
-_TRAILING_ORDER = re.compile(r"[\s:#]*\d{3}-\d{7}-\d{7}\s*$")
-_ORDER_PART = re.compile(r"\s*\(\s*([^\W\d_][^():：]{0,24}?)\s*[:：]\s*([^()]{0,40})\)?\s*$")
+_TRAILING_TAG = re.compile(r"\[[^\[\]]{1,30}\]\s*$")
+_TRAILING_ORDER = re.compile(r"(?<![\s:#])[\s:#]*\d{3}-\d{7}-\d{7}\s*$")
+_ORDER_PART = re.compile(r"\(\s*([^\W\d_][^():：]{0,24}?)\s*[:：]\s*([^()]{0,40})\)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,12 @@ class Subject:
 
 
 def parse_subject(subject: str) -> Subject:
-    text = _REPLY_PREFIX.sub("", subject).strip()
-    text = _TRAILING_TAG.sub("", text).strip()
+    text = _REPLY_PREFIX.sub("", subject[:MAX_SUBJECT]).strip()
+    for _ in range(5):  # "[EXTERNAL]", "[Important]" after the order part
+        tag = _TRAILING_TAG.search(text)
+        if tag is None:
+            break
+        text = text[: tag.start()].rstrip()
     order_id = None
     language = None
     part = _ORDER_PART.search(text)
@@ -244,7 +249,7 @@ def display_name(name: str | None) -> str | None:
     """A buyer's name from a From display name, without the marketplace suffix; None if generic."""
     if not name:
         return None
-    cleaned = t.NAME_SUFFIX.sub("", name).strip().strip('"').strip()
+    cleaned = t.NAME_SUFFIX.sub("", name[:500]).strip().strip('"').strip()
     if not cleaned or cleaned.lower() in t.GENERIC_NAMES:
         return None
     return cleaned

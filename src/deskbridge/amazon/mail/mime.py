@@ -171,14 +171,14 @@ def address(value: str | None) -> tuple[str | None, str | None]:
     name: str | None
     addr: str | None
     name, addr = pairs[0] if pairs else ("", "")
-    if not addr or "@" not in addr:
+    if not addr or "@" not in addr or any(c in addr for c in " <>"):
         # A display name that swallowed the address: "Alisa - Amazon Marketplace <x@y>" in quotes.
         found = _ANGLE_ADDR.search(value)
         if found:
             addr = found.group(1)
             name = value[: found.start()].strip().strip('"').strip()
         else:
-            bare = re.search(r"[^\s<>\"'@]+@[^\s<>\"']+", value)
+            bare = re.search(r"(?<![^\s<>\"'@])[^\s<>\"'@]{1,200}@[^\s<>\"']{1,255}", value)
             addr = bare.group(0) if bare else ""
     name = (name or "").strip().strip('"').strip() or None
     addr = addr.strip().strip("<>").lower() or None

@@ -36,7 +36,7 @@ _MSG_PARAM = re.compile(r"communication-manager/[a-z-]+\.html\?(?:[^\s\"'<>]*?&)
 _NO_RESPONSE = re.compile(r"https?://[^\s\"'<>]{0,300}no-response-needed[^\s\"'<>]{0,800}")
 _CASE_PARAM = re.compile(r"[?&](?:ss|cc)=([A-Za-z0-9-]{4,64})")
 _RELAY_DOMAIN = r"@marketplace\.amazon\.[a-z]{2,3}(?:\.[a-z]{2})?\b"
-_RELAY = re.compile(r"[A-Za-z0-9._%+-]{1,128}" + _RELAY_DOMAIN, re.IGNORECASE)
+_RELAY = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,128}" + _RELAY_DOMAIN, re.IGNORECASE)
 _MAILTO_RELAY = re.compile(
     r"mailto:\s*([A-Za-z0-9._%+-]{1,128}@marketplace\.amazon\.[a-z.]{2,10}[a-z])", re.I
 )
@@ -90,7 +90,9 @@ def _fallback(data: bytes) -> AmazonMail:
     """Something unforeseen broke the parser: keep the whole mail as text, flagged, so it is still seen."""
     text = mime.decode_bytes(data, "utf-8")[0][: mime.MAX_TEXT]
     sender = None
-    match = re.search(rb"^From:[^\n]*?([A-Za-z0-9._%+-]+@marketplace\.amazon\.[a-z.]+)", data, re.M | re.I)
+    match = re.search(
+        rb"^From:[^\n]{0,300}?([A-Za-z0-9._%+-]{1,64}@marketplace\.amazon\.[a-z.]{2,10})", data, re.M | re.I
+    )
     if match:
         sender = match.group(1).decode("ascii", "replace").lower()
     return AmazonMail(
@@ -169,7 +171,10 @@ def _read(data: bytes, forwarding_address: str | None, forwarding_marketplace_id
             flags.append("unparsed")
     else:
         text = x.clean_block(parts.text)
-    language = extraction.language or (subj.language if mail_class in CONVERSATION_CLASSES else None)
+    # The template's language; only a message without any known template falls back to the subject's.
+    language = extraction.language
+    if extraction.text is None and mail_class in CONVERSATION_CLASSES:
+        language = subj.language
 
     # Order id: Amazon's template lines, then the subject; buyer's own words are never searched.
     order_id: str | None

@@ -59,10 +59,10 @@ MARKER = re.compile(r"(?<!-)-{3,}[ \t]*([^\n\r\-]{1,60}?)[ \t]*-{3,}")
 
 # Where quoted history starts when a buyer replies from a mail client (amazon.md §12.7).
 QUOTE_HEADERS = [
-    re.compile(r"-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d['’]origine|Messaggio originale|"
+    re.compile(r"(?<!-)-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d['’]origine|Messaggio originale|"
                r"Mensaje original|Mensagem original|元のメッセージ)\s*-{2,}", re.IGNORECASE),
     re.compile(r"^[ \t]*(?:On|Am|Le|Il|El|Em|Op)\b[^\n]{1,300}?(?:wrote|schrieb|a écrit|ha scritto|escribió|escreveu|"
-               r"schreef)[ \t]*:[ \t]*$", re.MULTILINE),
+               r"schreef)\b[^\n]{0,200}?:[ \t]*$", re.MULTILINE),
     re.compile(r"^[ \t]*(?:From|Von|De|Da)[ \t]*:[^\n]{1,300}\n(?:[^\n]{0,300}\n)?[ \t]*(?:Sent|Gesendet|Envoyé|Inviato|"
                r"Enviado|Date|Datum)[ \t]*:", re.MULTILINE),
     re.compile(r"^(?:>[^\n]*\n?){2,}", re.MULTILINE),
