@@ -664,6 +664,37 @@ def test_an_unexpected_error_still_returns_the_mail_flagged(monkeypatch: pytest.
     assert read.flags == ("parser_error", "unparsed")
 
 
+# --- the sandbox Amazon's mail reads as it was written ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "country"),
+    [("en", "US"), ("de", "DE"), ("fr", "FR"), ("it", "IT"), ("es", "MX"), ("ja", "JP"), ("pt", "BR")],
+)
+def test_sandbox_buyer_messages_read_back(language: str, country: str) -> None:
+    from deskbridge.amazon.marketplaces import by_country
+    from deskbridge.sandbox.amazon.mail import compose_buyer_message
+
+    marketplace = by_country(country)
+    assert marketplace is not None
+    composed = compose_buyer_message(
+        to="amz@deskbridge.localhost",
+        marketplace=marketplace,
+        seller_id="A3TH9S8BH6GOGM",
+        order_id="111-1234567-7654321",
+        text="Où est mon colis ?\nMerci",
+        language=language,
+        name="Ana",
+    )
+    read = read_amazon_mail(composed.as_bytes())
+    assert read.mail_class == MailClass.BUYER_MESSAGE
+    assert (read.order_id, read.buyer_name, read.language) == ("111-1234567-7654321", "Ana", language)
+    assert (read.marketplace_id, read.marketplace_source) == (marketplace.id, "relay_domain")
+    assert read.text == "Où est mon colis ?\nMerci"
+    assert read.flags == ()
+    assert read.commmgr_token is not None
+
+
 # --- helpers --------------------------------------------------------------------------------------------
 
 

@@ -341,7 +341,7 @@ def _marketplace(
 
 
 def _forwarding_marketplace(address: str) -> str | None:
-    match = _FORWARDING.match(address.strip())
+    match = _FORWARDING.match(address.strip().strip("<>"))
     if not match:
         return None
     market = marketplaces.by_id(match.group(2).upper())
