@@ -361,6 +361,16 @@ def test_html_that_puts_marker_and_text_on_one_line() -> None:
     assert "html_only" in read.flags
 
 
+def test_plain_part_without_markers_falls_back_to_the_html_part() -> None:
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = US_ALIAS
+    msg.set_content("This message is best viewed in HTML.")
+    msg.add_alternative("<p>" + buyer_body("From the HTML").replace("\n", "<br>") + "</p>", subtype="html")
+    read = read_amazon_mail(msg.as_bytes())
+    assert read.text == "From the HTML"
+    assert read.flags == ("html_used",)
+
+
 def test_unknown_layout_keeps_the_whole_text_flagged_unparsed() -> None:
     read = read_amazon_mail(mail("Something Amazon has never sent before.\n\nOrder 111-1234567-7654321"))
     assert read.mail_class == MailClass.BUYER_MESSAGE

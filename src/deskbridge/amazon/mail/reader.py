@@ -114,6 +114,11 @@ class _Parts:
     repaired: bool
 
 
+def _normalise(text: str) -> tuple[str, bool]:
+    text, repaired = mime.repair_mojibake(text[: mime.MAX_TEXT])
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " "), repaired
+
+
 def _read_parts(msg: Message) -> _Parts:
     body = mime.read_body(msg)
     plain = "\n".join(p for p in body.plain if p.strip())
@@ -125,10 +130,25 @@ def _read_parts(msg: Message) -> _Parts:
         html_only = True
     else:
         text = plain
-    text, repaired = mime.repair_mojibake(text[: mime.MAX_TEXT])
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
+    text, repaired = _normalise(text)
     links = html.unescape("\n".join(body.plain + body.html))[: mime.MAX_TEXT]
     return _Parts(msg, body, text, links, html_only, repaired)
+
+
+def _html_instead(parts: _Parts, flags: list[str]) -> x.Extraction | None:
+    """A text/plain part without Amazon's markers ("view this mail in HTML") beside an HTML part
+    that has them: read the HTML."""
+    if parts.html_only or not parts.body.html:
+        return None
+    text, repaired = _normalise("\n".join(mime.html_to_text(h) for h in parts.body.html))
+    extraction = x.extract_message(text)
+    if extraction.text is None:
+        return None
+    parts.text = text
+    flags.append("html_used")
+    if repaired:
+        flags.append("mojibake_repaired")
+    return extraction
 
 
 def _read(data: bytes, forwarding_address: str | None, forwarding_marketplace_id: str | None) -> AmazonMail:
@@ -159,6 +179,8 @@ def _read(data: bytes, forwarding_address: str | None, forwarding_marketplace_id
 
     # The buyer's words (or the notice's whole text).
     extraction = x.extract_message(parts.text)
+    if extraction.text is None and mail_class in CONVERSATION_CLASSES:
+        extraction = _html_instead(parts, flags) or extraction
     header_region = parts.text[: extraction.header_end] if extraction.header_end is not None else parts.text
     if mail_class in CONVERSATION_CLASSES or (mail_class == MailClass.NOT_AMAZON and extraction.text):
         if extraction.text is not None:
