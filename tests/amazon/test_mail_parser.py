@@ -512,6 +512,12 @@ def test_dsn_reasons(diagnostic: str, status: str, reason: str) -> None:
     assert read.buyer_alias == US_ALIAS and read.order_id == "111-1234567-7654321"
 
 
+def test_bounce_for_a_non_amazon_recipient_names_no_buyer() -> None:
+    read = read_amazon_mail(dsn("550 5.1.1 User unknown").replace(US_ALIAS.encode(), b"someone@example.com"))
+    assert read.failure is not None and read.failure.recipient == "someone@example.com"
+    assert read.buyer_alias is None
+
+
 def test_opt_out_notice_has_no_message_id_and_matches_by_order() -> None:
     read = read_amazon_mail(corpus("us/07-opt-out-notice-2017.eml"), "amz-us-atvpdkikx0der-a3th9s8bh6gogm@x")
     assert read.failure is not None

@@ -230,7 +230,9 @@ def _read(data: bytes, forwarding_address: str | None, forwarding_marketplace_id
     failure = None
     if mail_class in FAILURE_CLASSES:
         failure = _failure(mail_class, parts, subject, in_reply_to, order_id)
-        buyer_alias = buyer_alias or failure.recipient
+        recipient = failure.recipient or ""
+        if buyer_alias is None and marketplaces.by_relay_domain(recipient.rpartition("@")[2]):
+            buyer_alias = recipient  # the buyer the refused reply was for
         order_id = order_id or failure.order_id
 
     case_id = None
