@@ -21,8 +21,12 @@ def process(message: InboundMessage) -> None:
 def read(message: InboundMessage) -> AmazonMail:
     if message.parsed is not None:
         return AmazonMail.from_json(message.parsed)
-    forwarding = message.connection.forwarding_address if message.connection else message.rcpt_to
-    mail = read_amazon_mail(bytes(message.raw), forwarding)
+    connection = message.connection
+    mail = read_amazon_mail(
+        bytes(message.raw),
+        connection.forwarding_address if connection else message.rcpt_to,
+        forwarding_marketplace_id=connection.marketplace_id if connection else None,
+    )
     message.parsed = mail.to_json()
     message.mail_class = mail.mail_class
     message.flags = sorted({*message.flags, *mail.flags})
