@@ -5,9 +5,11 @@ from deskbridge.sandbox.amazon.models import (  # noqa: F401
     SandboxApprovedSender,
     SandboxAuthorizationCode,
     SandboxNotificationPreference,
+    SandboxOrder,
     SandboxParticipation,
     SandboxRateBucket,
     SandboxRefreshToken,
+    SandboxRestrictedDataToken,
     SandboxSeller,
     SandboxSellerUser,
 )

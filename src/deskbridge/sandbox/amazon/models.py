@@ -233,3 +233,57 @@ def notification_addresses(selling_partner_id: str, marketplace_id: str, kind: s
         seller__selling_partner_id=selling_partner_id, marketplace_id=marketplace_id, kind=kind, enabled=True
     ).first()
     return list(preference.addresses) if preference else []
+
+
+class FulfillmentStatus(models.TextChoices):
+    """An order's status as Orders v2026-01-01 spells it (v0 has its own spelling, e.g. Canceled)."""
+
+    PENDING_AVAILABILITY = "PENDING_AVAILABILITY"
+    PENDING = "PENDING"
+    UNSHIPPED = "UNSHIPPED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+    UNFULFILLABLE = "UNFULFILLABLE"
+
+
+class FulfilledBy(models.TextChoices):
+    AMAZON = "AMAZON"
+    MERCHANT = "MERCHANT"
+
+
+class SandboxOrder(models.Model):
+    """An order as Amazon keeps it, personal data included; the Orders APIs decide what a caller sees.
+
+    The columns are what searches filter on; `details` holds the rest in the shape of Orders
+    v2026-01-01's Order (every section filled), plus a "v0" object with what only v0 reports."""
+
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="orders")
+    order_id = models.CharField(max_length=19, unique=True)
+    marketplace_id = models.CharField(max_length=20)
+    created_time = models.DateTimeField(db_index=True)
+    last_updated_time = models.DateTimeField(db_index=True)
+    fulfillment_status = models.CharField(max_length=30, choices=FulfillmentStatus.choices)
+    fulfilled_by = models.CharField(max_length=10, choices=FulfilledBy.choices)
+    buyer_email = models.EmailField(db_index=True)
+    details = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["created_time", "order_id"]
+
+    def __str__(self) -> str:
+        return self.order_id
+
+
+class SandboxRestrictedDataToken(models.Model):
+    """A Restricted Data Token (Atz.sprdt|…): one hour, for the listed resources of one seller."""
+
+    token_digest = models.CharField(max_length=64, unique=True)
+    refresh_token = models.ForeignKey(SandboxRefreshToken, on_delete=models.CASCADE, related_name="+")
+    # [{"method": "GET", "path": "/orders/v0/orders/{orderId}/address", "dataElements": [...]}, …]
+    resources = models.JSONField(default=list)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"restricted data token until {self.expires_at:%Y-%m-%d %H:%M:%S}"
