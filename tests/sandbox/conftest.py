@@ -133,3 +133,46 @@ def spapi(client: Client, region: str, operation: str, token: str | None, **extr
     )
     headers = {} if token is None else {"x-amz-access-token": token}
     return client.get(path, headers=headers, **extra)
+
+
+# The Orders and Tokens APIs ----------------------------------------------------------------------
+
+ORDERS = "/orders/2026-01-01/orders"
+ORDERS_V0 = "/orders/v0/orders"
+RDT_PATH = "/tokens/2021-03-01/restrictedDataToken"
+
+
+@pytest.fixture
+def orders(sellers) -> dict[str, dict[str, str]]:
+    """The sandbox orders seeded: selling partner id -> kind -> order id."""
+    from deskbridge.sandbox.amazon.orders_seed import KINDS, order_id_for
+    from deskbridge.sandbox.amazon.seed import seed_sandbox_amazon
+
+    seed_sandbox_amazon()
+    return {seller_id: {kind: order_id_for(seller_id, kind) for kind in KINDS} for seller_id in sellers}
+
+
+def spapi_get(client: Client, region: str, path: str, token: str | None, params: Any = None, **extra: Any):
+    """GET an SP-API path (as the model writes it, after the regional endpoint)."""
+    headers = {} if token is None else {"x-amz-access-token": token}
+    return client.get(app.SPAPI_PATH.format(region=region) + path, params or {}, headers=headers, **extra)
+
+
+def rdt_request(client: Client, region: str, token: str | None, body: Any, **extra: Any):
+    import json
+
+    headers = {} if token is None else {"x-amz-access-token": token}
+    return client.post(
+        app.SPAPI_PATH.format(region=region) + RDT_PATH,
+        json.dumps(body) if not isinstance(body, str | bytes) else body,
+        content_type=extra.pop("content_type", "application/json"),
+        headers=headers,
+        **extra,
+    )
+
+
+def rdt_for(client: Client, region: str, token: str, *resources: dict[str, Any]) -> str:
+    """A Restricted Data Token for the resources (the application must hold the roles they need)."""
+    response = rdt_request(client, region, token, {"restrictedResources": list(resources)})
+    assert response.status_code == 200, response.content
+    return response.json()["restrictedDataToken"]

@@ -15,7 +15,8 @@ from deskbridge.amazon.models import SellerAccount
 from deskbridge.core.models import Membership, Organisation, Role, User
 from deskbridge.sandbox.amazon import app
 from deskbridge.sandbox.amazon.models import SandboxSeller
-from deskbridge.sandbox.amazon.seed import seed_sandbox_sellers
+from deskbridge.sandbox.amazon.orders_seed import sandbox_order_ids
+from deskbridge.sandbox.amazon.seed import seed_sandbox_amazon
 from deskbridge.sandbox.amazon.tokens import issue_authorization_code, redeem_authorization_code
 
 DEMO_EMAIL = "demo@deskbridge.localhost"
@@ -49,12 +50,13 @@ def seed() -> dict[str, Any]:
         "organisation": organisation.pk,
         "seller_id": account.selling_partner_id,
         "addresses": dict(account.marketplaces.values_list("marketplace_id", "forwarding_address")),
+        "orders": sandbox_order_ids(account.selling_partner_id),
     }
 
 
 def connect_demo_seller(organisation: Organisation) -> SellerAccount:
     """The demo's seller, connected as if its owner had walked through Seller Central's consent."""
-    seed_sandbox_sellers()
+    seed_sandbox_amazon()
     account = SellerAccount.objects.filter(
         organisation=organisation, selling_partner_id=DEMO_SELLER, disconnected_at__isnull=True
     ).first()
@@ -82,6 +84,7 @@ def write_demo_json(login: dict[str, Any], web_url: str) -> Path:
         "login": {"email": login["email"], "password": login["password"]},
         "seller_id": login["seller_id"],
         "addresses": login["addresses"],
+        "orders": login["orders"],
     }
     path = Path(settings.DATA_DIR) / "demo.json"
     path.write_text(json.dumps(data, indent=2) + "\n")

@@ -329,6 +329,12 @@ def buyer_alias(seller_id: str, order_id: str, marketplace: Marketplace) -> str:
     return f"{_base36(_digest('alias', seller_id, order_id), 15)}@{marketplace.relay_domain}"
 
 
+def order_item(seller_id: str, order_id: str) -> tuple[str, str]:
+    """The ASIN and title a buyer message names for an order (the sandbox's seeded orders agree)."""
+    digest = _digest("item", seller_id, order_id)
+    return "B0" + _base36(digest, 8).upper(), ITEMS[digest[0] % len(ITEMS)]
+
+
 def buyer_name(seller_id: str, order_id: str, language: str) -> str:
     names = FIRST_NAMES[language]
     return names[_digest("name", seller_id, order_id)[0] % len(names)]
@@ -353,9 +359,7 @@ def compose_buyer_message(
         raise SandboxMailError(f"no template for language {language!r}; choose one of {', '.join(TEMPLATES)}")
     template = TEMPLATES[language]
     name = name or buyer_name(seller_id, order_id, language)
-    digest = _digest("item", seller_id, order_id)
-    asin = "B0" + _base36(digest, 8).upper()
-    title = ITEMS[digest[0] % len(ITEMS)]
+    asin, title = order_item(seller_id, order_id)
     token = _base36(_digest("token", str(uuid.uuid4())), 13).upper()
     values = {
         "domain": marketplace.domain,

@@ -206,3 +206,14 @@ def sandbox_logins() -> list[dict[str, str]]:
         for spec in SELLERS
         for user in spec.users
     ]
+
+
+def seed_sandbox_amazon(apps: Any = None) -> list[str]:
+    """Everything the sandbox Amazon starts with: the sellers, then their orders (orders_seed).
+
+    Idempotent, like its parts; returns the seeded order ids."""
+    from deskbridge.sandbox.amazon.orders_seed import seed_sandbox_orders  # it builds on this module
+
+    with transaction.atomic():
+        seed_sandbox_sellers(apps)
+        return seed_sandbox_orders(apps)
