@@ -169,6 +169,7 @@ AMAZON_SELLER_CENTRAL_URL = env("AMAZON_SELLER_CENTRAL_URL")
 AMAZON_LWA_TOKEN_URL = env("AMAZON_LWA_TOKEN_URL", "https://api.amazon.com/auth/o2/token")
 AMAZON_SPAPI_URL = env("AMAZON_SPAPI_URL")
 SANDBOX_ENABLED = DEMO or env_bool("SANDBOX")
+SANDBOX_SPAPI_LATENCY_MS = max(0, env_int("SANDBOX_SPAPI_LATENCY_MS", 0))  # per emulated SP-API call
 if SANDBOX_ENABLED and not AMAZON_APP_ID:
     from deskbridge.sandbox.amazon import app as _sandbox
 
