@@ -285,6 +285,15 @@ NOT_AN_OBJECT_ID: dict[str, str] = {
     # The sandbox Amazon's SP-API: a region code; the caller is an access token, not a deskbridge user.
     "sandbox_amazon:get_marketplace_participations": "/sandbox/amazon/spapi/eu/sellers/v1/marketplaceParticipations",
     "sandbox_amazon:get_account": "/sandbox/amazon/spapi/eu/sellers/v1/account",
+    # The sandbox Amazon's Orders and Tokens APIs: {orderId} is an order at the emulated Amazon,
+    # authorised by the access token (or Restricted Data Token), not a deskbridge object.
+    "sandbox_amazon:search_orders": "/sandbox/amazon/spapi/eu/orders/2026-01-01/orders",
+    "sandbox_amazon:get_order": "/sandbox/amazon/spapi/eu/orders/2026-01-01/orders/302-1234567-1234567",
+    "sandbox_amazon:get_order_v0": "/sandbox/amazon/spapi/eu/orders/v0/orders/302-1234567-1234567",
+    "sandbox_amazon:get_order_items_v0": "/sandbox/amazon/spapi/eu/orders/v0/orders/302-1234567-1234567/orderItems",
+    "sandbox_amazon:get_order_address_v0": "/sandbox/amazon/spapi/eu/orders/v0/orders/302-1234567-1234567/address",
+    "sandbox_amazon:get_order_buyer_info_v0": "/sandbox/amazon/spapi/eu/orders/v0/orders/302-1234567-1234567/buyerInfo",
+    "sandbox_amazon:create_restricted_data_token": "/sandbox/amazon/spapi/eu/tokens/2021-03-01/restrictedDataToken",
 }
 
 

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from deskbridge.sandbox.amazon import consent, lwa, preferences, reauthorize, sellercentral, sellers
+from deskbridge.sandbox.amazon import (
+    consent,
+    lwa,
+    orders,
+    orders_v0,
+    preferences,
+    reauthorize,
+    sellercentral,
+    sellers,
+    tokens_api,
+)
 
 app_name = "sandbox_amazon"
 
@@ -31,4 +41,27 @@ urlpatterns = [
         name="get_marketplace_participations",
     ),
     path("spapi/<str:region>/sellers/v1/account", sellers.account, name="get_account"),
+    path("spapi/<str:region>/orders/2026-01-01/orders", orders.search_orders, name="search_orders"),
+    path("spapi/<str:region>/orders/2026-01-01/orders/<str:order_id>", orders.get_order, name="get_order"),
+    path("spapi/<str:region>/orders/v0/orders/<str:order_id>", orders_v0.get_order, name="get_order_v0"),
+    path(
+        "spapi/<str:region>/orders/v0/orders/<str:order_id>/orderItems",
+        orders_v0.get_order_items,
+        name="get_order_items_v0",
+    ),
+    path(
+        "spapi/<str:region>/orders/v0/orders/<str:order_id>/address",
+        orders_v0.get_order_address,
+        name="get_order_address_v0",
+    ),
+    path(
+        "spapi/<str:region>/orders/v0/orders/<str:order_id>/buyerInfo",
+        orders_v0.get_order_buyer_info,
+        name="get_order_buyer_info_v0",
+    ),
+    path(
+        "spapi/<str:region>/tokens/2021-03-01/restrictedDataToken",
+        tokens_api.create_restricted_data_token,
+        name="create_restricted_data_token",
+    ),
 ]
