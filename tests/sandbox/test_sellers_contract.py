@@ -1,75 +1,34 @@
 """Contract: every sandbox Sellers API response validates against Amazon's model (tests/contracts).
 
-Schemas are taken from the operation's declared response for the status code, $refs resolved
-inside the model. The model's objects allow extra properties; here they do not, so a misspelt
-or invented field fails too.
+The schemas are the model's own, made strict (tests/sandbox/contract.py): a misspelt or invented
+field fails too.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import re
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
-from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
 from deskbridge.sandbox.amazon.models import SandboxAccessToken
 from deskbridge.sandbox.amazon.sellers import USAGE_PLANS
 from tests.sandbox.conftest import EU, FE, NA, REGION_OF, spapi, tokens_for
+from tests.sandbox.contract import model
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "contracts" / "amazon-sp-api" / "sellers.json"
-SPEC = json.loads(SPEC_PATH.read_text())
-PATHS = {
-    "getMarketplaceParticipations": "/sellers/v1/marketplaceParticipations",
-    "getAccount": "/sellers/v1/account",
-}
-OPERATIONS = list(PATHS)
+SELLERS = model("sellers.json")
+OPERATIONS = ["getMarketplaceParticipations", "getAccount"]
 
 
-def _strict(node: Any) -> Any:
-    if isinstance(node, dict):
-        node = {key: _strict(value) for key, value in node.items()}
-        if node.get("type") == "object" and "properties" in node:
-            node.setdefault("additionalProperties", False)
-        return node
-    if isinstance(node, list):
-        return [_strict(item) for item in node]
-    return node
-
-
-STRICT = {**SPEC, "definitions": _strict(copy.deepcopy(SPEC["definitions"]))}
-REGISTRY = Registry().with_resource("urn:sellers", Resource(contents=STRICT, specification=DRAFT4))
-
-
-def declared(operation: str, status: int) -> dict[str, Any]:
-    responses = SPEC["paths"][PATHS[operation]]["get"]["responses"]
-    assert str(status) in responses, f"{operation} does not declare HTTP {status}"
-    return responses[str(status)]
-
-
-def validator_for(operation: str, status: int) -> Draft4Validator:
-    ref = declared(operation, status)["schema"]["$ref"]
-    return Draft4Validator({"$ref": "urn:sellers" + ref}, registry=REGISTRY)
+def validator_for(operation: str, status: int):
+    return SELLERS.validator(operation, status)
 
 
 def assert_conforms(operation: str, response) -> None:
-    spec = declared(operation, response.status_code)
-    validator_for(operation, response.status_code).validate(response.json())
-    assert response["Content-Type"].startswith("application/json")
-    for header, about in spec.get("headers", {}).items():
-        if "no longer returned" in about.get("description", ""):
-            assert header not in response, f"{header} is no longer returned with {response.status_code}"
-        else:
-            assert response.get(header), f"{operation} {response.status_code} lacks {header}"
+    SELLERS.assert_conforms(operation, response)
 
 
 def test_the_strict_schemas_can_fail():
@@ -113,10 +72,9 @@ def test_the_strict_schemas_can_fail():
 
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_the_usage_plans_are_the_models(operation):
-    description = SPEC["paths"][PATHS[operation]]["get"]["description"]
-    rate, burst = re.search(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|", description).groups()
+    rate, burst = SELLERS.usage_plan(operation)
     assert USAGE_PLANS[operation].rate == float(rate)
-    assert USAGE_PLANS[operation].burst == int(burst)
+    assert USAGE_PLANS[operation].burst == burst
     assert USAGE_PLANS[operation].header == rate
 
 
