@@ -29,6 +29,16 @@ class WorkState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class NotNow(Exception):
+    """Raised by `process()` when the row cannot go on yet but nothing failed (a rate-limit token
+    is due at `at`, another row is fetching what this one needs): the row is run again at `at`
+    without using up one of its attempts, and without sleeping in the worker."""
+
+    def __init__(self, at: datetime, reason: str = "") -> None:
+        super().__init__(reason or f"not before {at.isoformat()}")
+        self.at, self.reason = at, reason
+
+
 class WorkRow(TenantModel):
     """A piece of work that survives crashes. Subclasses say what `process()` does.
 
@@ -92,6 +102,7 @@ def retry_delay(attempts: int) -> float:
 
 
 RUN_WORK_ROW = "work-row.run"
+POSTPONED = "postponed"
 
 
 @jobs.job(RUN_WORK_ROW)
@@ -110,6 +121,8 @@ def _run(model: type[WorkRow], pk: int) -> str:
     attempt = row.attempts
     try:
         row.process()
+    except NotNow as wait:
+        return _postpone(model, pk, attempt, wait)
     except Exception as exc:
         return _record_failure(model, pk, attempt, exc)
     finished = _fenced(model, pk, attempt).update(
@@ -138,6 +151,42 @@ def claim(model: type[WorkRow], pk: int) -> WorkRow | None:
 def _fenced(model: type[WorkRow], pk: int, attempt: int) -> models.QuerySet[Any]:
     """Only the attempt that holds the lease may record an outcome (a revived worker may not)."""
     return model.objects.filter(pk=pk, state=WorkState.RUNNING, attempts=attempt)
+
+
+def _postpone(model: type[WorkRow], pk: int, attempt: int, wait: NotNow) -> str:
+    """Give the attempt back and run the row again at `wait.at` (last_error is left as it was)."""
+    now = timezone.now()
+    at = max(wait.at, now)
+    postponed = _fenced(model, pk, attempt).update(
+        state=WorkState.RETRY,
+        attempts=attempt - 1,
+        lease_until=None,
+        next_attempt_at=at,
+        updated_at=now,
+    )
+    if not postponed:
+        return "superseded"
+    delay = (at - now).total_seconds()
+    log.info("work row postponed", row=model.label(), pk=pk, delay=round(delay, 2), reason=wait.reason)
+    jobs.enqueue(RUN_WORK_ROW, model.label(), pk, delay=delay if delay > 0 else None)
+    return POSTPONED
+
+
+def wake_now(model: type[WorkRow], pks: list[int]) -> int:
+    """Bring rows that wait (state retry) forward to now and wake them: what they waited for is
+    there. Returns how many were woken."""
+    if not pks:
+        return 0
+    now = timezone.now()
+    waiting = list(
+        model.objects.filter(pk__in=pks, state=WorkState.RETRY, next_attempt_at__gt=now).values_list(
+            "pk", flat=True
+        )
+    )
+    model.objects.filter(pk__in=waiting, state=WorkState.RETRY).update(next_attempt_at=now, updated_at=now)
+    for pk in waiting:
+        jobs.enqueue(RUN_WORK_ROW, model.label(), pk)
+    return len(waiting)
 
 
 def _record_failure(model: type[WorkRow], pk: int, attempt: int, exc: Exception) -> str:
