@@ -9,8 +9,9 @@ os.environ.setdefault("DESKBRIDGE_ENCRYPTION_KEYS", "kD9w3zv8k3bO9JmO1e2b3eQ0S4m
 os.environ.setdefault("DESKBRIDGE_SANDBOX", "1")
 os.environ.setdefault("DESKBRIDGE_DATA_DIR", tempfile.mkdtemp(prefix="deskbridge-test-"))
 # Each xdist worker gets its own queue name, so parallel runs on one Redis never share jobs.
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or str(os.getpid())
 os.environ.setdefault(
-    "DESKBRIDGE_QUEUE_NAME", f"deskbridge-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    "DESKBRIDGE_QUEUE_NAME", f"deskbridge-test-{_RUN}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 )
 
 from deskbridge.settings import *  # noqa: F403
@@ -21,5 +22,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so that worker subprocesses see the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+else:
+    # One name per test run (xdist workers share the run's id and add _gwN), so that two runs on
+    # one PostgreSQL server never drop each other's test databases.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_deskbridge_{_RUN}"}
 
 PASSWORD_HASHERS = ["tests.hashers.QuickArgon2PasswordHasher"]
