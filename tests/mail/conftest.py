@@ -198,3 +198,13 @@ def sign_with_another_key(
         **options,
     )
     return signature + raw
+
+
+@pytest.fixture(autouse=True)
+def fresh_recipient_cache() -> Iterator[None]:
+    """Each test starts with no address remembered as live at RCPT."""
+    from deskbridge.mail import intake
+
+    intake.forget_live()
+    yield
+    intake.forget_live()

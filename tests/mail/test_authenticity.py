@@ -6,6 +6,8 @@ import os
 import stat
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deskbridge.mail import authenticity, intake, resolvers
 from deskbridge.mail.authenticity import authenticate, is_amazon_domain
@@ -240,3 +242,31 @@ def test_an_arc_sealed_message_gets_an_arc_result(db):
 
     assert verdict.arc["result"] == "pass"
     assert verdict.verdict == "pass"
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        b"=?utf-8?q?J=C3=BCrgen?= - Amazon Marketplace <th6wqr1vf6dr43f@marketplace.amazon.de>",
+        b"Jonas <TH6WQR1VF6DR43F@MARKETPLACE.AMAZON.DE>",
+        b"donotreply@amazon.com",
+    ],
+)
+def test_every_way_of_writing_an_amazon_from_is_a_claim(db, sender):
+    raw = b"From: " + sender + b"\r\nTo: " + TO.encode() + b"\r\nSubject: x\r\n\r\nhi\r\n"
+
+    verdict = authenticate(raw, resolve=sandbox_resolve)
+
+    assert verdict.claims_amazon and verdict.verdict == "fail"
+
+
+@given(
+    st.lists(st.sampled_from([b" ", b"  ", b"\t", b"\r\n", b"a", b"=", b"\r\n\r\n", b" \r\n"]), max_size=40)
+)
+def test_the_quicker_canonicalization_gives_dkimpys_result(parts):
+    body = b"".join(parts)
+    quick = (authenticity._strip_trailing_whitespace, authenticity._compress_whitespace)
+    original = (authenticity._original_strip_trailing_whitespace, authenticity._original_compress_whitespace)
+
+    for ours, theirs in zip(quick, original, strict=True):
+        assert ours(body) == theirs(body)

@@ -336,3 +336,15 @@ def test_a_recipient_disconnected_during_data_defers_the_whole_message(receiver,
     assert [code for code, _ in rcpt] == [250, 250]
     assert data[0] == 451
     assert not InboundMessage.objects.exists()
+
+
+def test_a_line_longer_than_256_kb_is_refused_and_nothing_is_stored(receiver, seller):
+    raw = plain_message(seller.forwarding_address, "z" * (300 * 1024))
+
+    _, data = send(receiver, raw, seller.forwarding_address, mail_from="someone@example.org")
+
+    assert data == (500, "5.5.2 Line too long")
+    assert not InboundMessage.objects.exists()
+    # The session goes on: the next message is taken.
+    _, data = send(receiver, plain_message(seller.forwarding_address), seller.forwarding_address)
+    assert data[0] == 250

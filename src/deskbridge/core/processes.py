@@ -17,12 +17,17 @@ def migrate() -> None:
 
 
 def run_smtp(
-    *, lmtp: bool = False, host: str | None = None, port: int | None = None, unix_path: str | None = None
+    *,
+    lmtp: bool = False,
+    host: str | None = None,
+    port: int | None = None,
+    unix_path: str | None = None,
+    threads: int | None = None,
 ) -> None:
     """`deskbridge smtpd`: the SMTP (or LMTP) receiver in the foreground, until SIGINT/SIGTERM."""
-    from deskbridge.mail.smtpd import Receiver
+    from deskbridge.mail.smtpd import THREADS, Receiver
 
-    Receiver(host=host, port=port, lmtp=lmtp, unix_path=unix_path).run()
+    Receiver(host=host, port=port, lmtp=lmtp, unix_path=unix_path, threads=threads or THREADS).run()
 
 
 def run_web(

@@ -10,17 +10,22 @@ thread.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import connection as db_connection
+from django.db import connections as db_connections
 from django.db import transaction
 from django.utils import timezone
 from prometheus_client import Counter
 
-from deskbridge.amazon.models import MarketplaceConnection
+from deskbridge.amazon.models import MarketplaceConnection, SellerAccount
 from deskbridge.core.logs import get_logger
 from deskbridge.core.metrics import REGISTRY
 from deskbridge.mail import authenticity
@@ -98,19 +103,73 @@ def check_recipient(address: str) -> Reply:
             "5.7.1",
             f"Relaying denied: this server takes mail only for @{settings.INBOUND_DOMAIN} addresses",
         )
-    if address not in _live_connections([address]):
-        return Reply(
-            550, "5.1.1", "No such forwarding address here (unknown, or its Amazon account was disconnected)"
-        )
+    if not _recently_live(address):
+        if address not in _live_connections([address]):
+            return Reply(
+                550,
+                "5.1.1",
+                "No such forwarding address here (unknown, or its Amazon account was disconnected)",
+            )
+        _remember_live(address)
     return Reply(250, "2.1.5", "Forwarding address OK")
 
 
-def _live_connections(addresses: list[str]) -> dict[str, MarketplaceConnection]:
-    """Connections of accounts that are not disconnected, by forwarding address (stored lower-case)."""
-    rows = MarketplaceConnection.objects.filter(
-        forwarding_address__in=addresses, account__disconnected_at__isnull=True
-    ).only("pk", "organisation_id", "forwarding_address")
-    return {row.forwarding_address: row for row in rows}
+# Addresses found live at RCPT in the last few seconds: a busy sender's next RCPT skips the query.
+# Only positive answers are kept (a new address is taken at once), and the rows are stored only
+# after a fresh look-up inside the storing transaction, so a stale entry never stores mail for a
+# disconnected account: at worst RCPT says 250 and the end of DATA refuses.
+LIVE_FOR_SECONDS = 10.0
+_live_lock = threading.Lock()
+_live_until: dict[str, float] = {}
+
+
+def _recently_live(address: str) -> bool:
+    with _live_lock:
+        return _live_until.get(address, 0.0) > time.monotonic()
+
+
+def _remember_live(address: str) -> None:
+    with _live_lock:
+        if len(_live_until) > 50_000:
+            _live_until.clear()
+        _live_until[address] = time.monotonic() + LIVE_FOR_SECONDS
+
+
+def forget_live(*addresses: str) -> None:
+    """Drop addresses from the RCPT cache (all of them when none is given)."""
+    with _live_lock:
+        if not addresses:
+            _live_until.clear()
+        for address in addresses:
+            _live_until.pop(address, None)
+
+
+@dataclass(frozen=True)
+class LiveAddress:
+    """A forwarding address of a connected (not disconnected) account, and whose it is."""
+
+    connection_id: int
+    organisation_id: int
+
+
+def _live_connections(addresses: list[str]) -> dict[str, LiveAddress]:
+    """Connections of accounts that are not disconnected, by forwarding address (stored lower-case).
+
+    Plain SQL: this runs for every message, and building the same ORM query each time cost more
+    than running it."""
+    if not addresses:
+        return {}
+    connection_table = MarketplaceConnection._meta.db_table
+    account_table = SellerAccount._meta.db_table
+    placeholders = ", ".join(["%s"] * len(addresses))
+    sql = (
+        f"SELECT c.forwarding_address, c.id, c.organisation_id FROM {connection_table} c "  # noqa: S608
+        f"JOIN {account_table} a ON a.id = c.account_id "
+        f"WHERE c.forwarding_address IN ({placeholders}) AND a.disconnected_at IS NULL"
+    )
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, addresses)
+        return {address: LiveAddress(pk, organisation) for address, pk, organisation in cursor.fetchall()}
 
 
 def accept(
@@ -118,6 +177,7 @@ def accept(
     envelope: Envelope,
     *,
     partial: bool = True,
+    checked: bool = False,
     resolve: Resolve | None = None,
     mode: str | None = None,
 ) -> Outcome:
@@ -125,11 +185,16 @@ def accept(
 
     partial=False (SMTP: one reply covers every recipient) stores for all recipients or for none;
     partial=True (LMTP, HTTP) stores for those that are still live and refuses the others.
+    checked=True says every recipient passed check_recipient already (at RCPT); they are looked
+    up again, once, as the rows are stored.
     Raises only when storing failed (the database); callers answer that with a temporary failure.
     """
     via = envelope.via
     recipients = list(dict.fromkeys(normalise(r) for r in envelope.recipients))
-    replies = {r: check_recipient(r) for r in recipients} if recipients else {}
+    if checked:
+        replies = dict.fromkeys(recipients, Reply(250, "2.1.5", "Forwarding address OK"))
+    else:
+        replies = {r: check_recipient(r) for r in recipients}
     if len(raw) > settings.SMTP_MAX_SIZE:
         return _refuse_all(replies, too_big(), via, "refused_size")
     wanted = [r for r, reply in replies.items() if reply.accepted]
@@ -211,6 +276,27 @@ def message_id_of(raw: bytes) -> str:
     return _text(" ".join(found[0].split()), 998) if found else ""
 
 
+_sqlite_writer = threading.Lock()
+# Django's PostgreSQL cursors bind parameters on the client: a bytea goes out as hex text, three
+# or four copies of a big message in memory at once. Larger raw mail is written by a cursor that
+# binds it on the server, in binary.
+RAW_SEPARATELY_OVER = 256 * 1024
+
+
+def _write_raw_binary(pk: int, raw: bytes) -> None:
+    import psycopg
+
+    table = InboundMessage._meta.db_table
+    with psycopg.Cursor(db_connection.connection) as cursor:
+        cursor.execute(f"UPDATE {table} SET raw = %b WHERE id = %s", [raw, pk])  # noqa: S608
+
+
+def _one_writer() -> contextlib.AbstractContextManager[Any]:
+    """SQLite takes one writer at a time; threads that wait here are woken the moment it is free,
+    where SQLite's own busy handler would make them sleep and retry (most of the time, at load)."""
+    return _sqlite_writer if db_connection.vendor == "sqlite" else contextlib.nullcontext()
+
+
 def _store(
     raw: bytes, envelope: Envelope, wanted: list[str], record: dict[str, Any], flags: list[str], partial: bool
 ) -> tuple[dict[str, int], list[str]]:
@@ -219,35 +305,39 @@ def _store(
     stored: dict[str, int] = {}
     message_id = message_id_of(raw)
     now = timezone.now()
+    separately = db_connection.vendor == "postgresql" and len(raw) > RAW_SEPARATELY_OVER
     try:
-        with transaction.atomic():
+        with _one_writer(), transaction.atomic():
             # Registered first, so it runs first: after it, a failing wake-up does not undo the commit.
             transaction.on_commit(lambda: committed.append(True))
             live = _live_connections(wanted)
             gone = [r for r in wanted if r not in live]
+            forget_live(*gone)
             if gone and not partial:
                 return {}, gone
             for address in wanted:
-                connection = live.get(address)
-                if connection is None:
+                target = live.get(address)
+                if target is None:
                     continue
                 row = InboundMessage(
-                    organisation_id=connection.organisation_id,
-                    connection=connection,
+                    organisation_id=target.organisation_id,
+                    connection_id=target.connection_id,
                     mail_from=_text(envelope.mail_from, 998),
                     rcpt_to=address,
                     peer=_text(envelope.peer, 100),
                     helo=_text(envelope.helo, 255),
                     received_at=now,
-                    raw=raw,
+                    raw=b"" if separately else raw,
                     size=len(raw),
                     message_id=message_id,
                     authentication=record,
                     flags=list(flags),
                 )
                 row.submit()
+                if separately:
+                    _write_raw_binary(row.pk, raw)
                 stored[address] = row.pk
-            MarketplaceConnection.objects.filter(pk__in=[c.pk for c in live.values()]).update(
+            MarketplaceConnection.objects.filter(pk__in=[t.connection_id for t in live.values()]).update(
                 last_message_at=now
             )
     except Exception:
@@ -258,12 +348,20 @@ def _store(
     return stored, gone
 
 
-def run_closing_connections(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run `fn` in a worker thread the way Django runs a request: stale connections closed around it."""
-    from django.db import close_old_connections
-
-    close_old_connections()
+def run_in_worker_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run `fn` in one of the receiver's long-lived threads, and leave its database connections fit
+    for the next message. With CONN_MAX_AGE=0 (Django's "a connection per request", the SQLite
+    default) a connection is kept anyway, for the thread's life: opening one per message cost more
+    than checking the message. The receiver closes them all as it stops."""
     try:
         return fn(*args, **kwargs)
     finally:
-        close_old_connections()
+        for conn in db_connections.all(initialized_only=True):
+            if conn.settings_dict.get("CONN_MAX_AGE") != 0:
+                conn.close_if_unusable_or_obsolete()  # Django's own rules
+            elif conn.connection is not None:
+                left_in_transaction = conn.in_atomic_block or not conn.get_autocommit()
+                if left_in_transaction or (conn.errors_occurred and not conn.is_usable()):
+                    conn.close()
+                else:
+                    conn.errors_occurred = False

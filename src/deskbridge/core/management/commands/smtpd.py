@@ -16,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--unix", metavar="PATH", help="listen on a Unix socket instead (Postfix: lmtp:unix:PATH)"
         )
+        parser.add_argument("--threads", type=int, help="threads that check and store messages (default 8)")
 
-    def handle(self, *args, lmtp=False, host=None, port=None, unix=None, **options):
-        run_smtp(lmtp=lmtp, host=host, port=port, unix_path=unix)
+    def handle(self, *args, lmtp=False, host=None, port=None, unix=None, threads=None, **options):
+        run_smtp(lmtp=lmtp, host=host, port=port, unix_path=unix, threads=threads)
