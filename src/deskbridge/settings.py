@@ -182,6 +182,23 @@ if SANDBOX_ENABLED and not AMAZON_APP_ID:
     AMAZON_LWA_TOKEN_URL = _sandbox.LWA_TOKEN_PATH
     AMAZON_SPAPI_URL = AMAZON_SPAPI_URL or _sandbox.SPAPI_PATH
 
+# Amazon orders beside buyer messages (deskbridge.amazon.snapshots, the pipeline's enrich step).
+# ORDER_MAX_AGE_SECONDS: a cached order older than this is fetched again when a message needs it.
+# ORDER_REFRESH_AFTER_SECONDS: a message arriving this long after the last fetch of an order whose
+#   status can still change (not cancelled, not delivered) fetches it again.
+# ORDER_WAIT_SECONDS: how long a message may wait for its order (an empty rate-limit bucket, another
+#   message's fetch, Amazon's errors) before it goes on without it; the order is added later.
+# ORDER_FETCH_ATTEMPTS: failed fetches in a row (5xx, timeouts, 429) before a message stops waiting.
+# ORDER_SEARCH_DAYS: how far back searchOrders looks for a buyer's orders (messages without an
+#   order id; needs the Direct-to-Consumer Delivery role, see deskbridge.amazon.buyers).
+# SPAPI_TIMEOUT_SECONDS: the timeout of one SP-API request.
+ORDER_MAX_AGE_SECONDS = env_int("ORDER_MAX_AGE_SECONDS", 3600)
+ORDER_REFRESH_AFTER_SECONDS = env_int("ORDER_REFRESH_AFTER_SECONDS", 300)
+ORDER_WAIT_SECONDS = env_int("ORDER_WAIT_SECONDS", 900)
+ORDER_FETCH_ATTEMPTS = env_int("ORDER_FETCH_ATTEMPTS", 6)
+ORDER_SEARCH_DAYS = env_int("ORDER_SEARCH_DAYS", 30)
+SPAPI_TIMEOUT_SECONDS = env_int("SPAPI_TIMEOUT_SECONDS", 20)
+
 # Work rows: how long a worker may hold one, and how often it is retried.
 WORK_LEASE_SECONDS = env_int("WORK_LEASE_SECONDS", 300)
 WORK_MAX_ATTEMPTS = env_int("WORK_MAX_ATTEMPTS", 8)

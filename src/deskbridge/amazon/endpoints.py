@@ -37,3 +37,10 @@ def spapi(region: Region | str) -> str:
 def redirect_uri() -> str:
     """Our OAuth redirect URI, as registered with the SP-API application."""
     return f"{settings.PUBLIC_URL}/amazon/callback/"
+
+
+def order_url(marketplace: Marketplace, order_id: str) -> str:
+    """An order's page in Seller Central (Marketplace.order_url, or the sandbox's Seller Central)."""
+    if settings.AMAZON_SELLER_CENTRAL_URL:
+        return f"{seller_central(marketplace)}/orders-v3/order/{order_id}"
+    return marketplace.order_url(order_id)

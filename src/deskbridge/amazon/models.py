@@ -239,3 +239,61 @@ class AuthorizationRequest(TenantModel):
     @property
     def marketplace_list(self) -> list[Marketplace]:
         return [m for m in (marketplaces.by_id(i) for i in self.marketplace_ids) if m is not None]
+
+
+class RateBucket(models.Model):
+    """One SP-API token bucket on our side (deskbridge.amazon.ratelimit), when Redis does not hold them.
+
+    `key` names the seller, region, application and operation; `tokens` below zero are tokens
+    reserved for postponed calls; `rate` is set when Amazon's x-amzn-RateLimit-Limit differs from
+    the documented one."""
+
+    key = models.CharField(max_length=200, unique=True)
+    tokens = models.FloatField()
+    stamp = models.FloatField()  # seconds since the epoch when `tokens` was computed
+    rate = models.FloatField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.tokens:.2f}"
+
+
+class OrderProblem(models.TextChoices):
+    NONE = "", _("Available")
+    TRANSIENT = "transient", _("Amazon did not answer in time")
+    AUTHORIZATION = "authorization", _("The account needs re-authorization")
+    NOT_FOUND = "not_found", _("Amazon does not know the order")
+    REFUSED = "refused", _("Amazon refused the request")
+
+
+class OrderSnapshot(TenantModel):
+    """One Amazon order of one seller account as Orders API v2026-01-01 last returned it.
+
+    Every conversation about the order shares it, so that many messages cost one call. The row is
+    also how fetches coalesce: `lease_until` is held by the one worker fetching it (claimed like a
+    work row), `reserved_at` is the time a rate-limit token was reserved for its next fetch, and
+    `next_fetch_at` the backoff after a failure. `version` grows whenever what an agent would see
+    changes (new data, or a new reason why there is none)."""
+
+    account = models.ForeignKey(SellerAccount, on_delete=models.CASCADE, related_name="order_snapshots")
+    order_id = models.CharField(max_length=19)
+    marketplace_id = models.CharField(max_length=20, blank=True)
+    # The Order object of getOrder, with the personal data the application's roles show (no more).
+    data = models.JSONField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    problem = models.CharField(max_length=20, choices=OrderProblem.choices, blank=True)
+    problem_detail = models.CharField(max_length=500, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    next_fetch_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    reserved_at = models.DateTimeField(null=True, blank=True)
+    # Set while a conversation waits for (newer) data; the background refresh looks for these.
+    wanted_since = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["account", "order_id"], name="one_snapshot_per_order")]
+
+    def __str__(self) -> str:
+        return f"order {self.order_id}"
