@@ -259,6 +259,7 @@ def test_a_message_with_a_25_mb_attachment_is_accepted(receiver, seller, tmp_pat
     assert data[0] == 250
     row = InboundMessage.objects.get()
     assert row.size == len(raw) and row.authentication["verdict"] == "pass"
+    assert bytes(row.raw) == raw  # on PostgreSQL, written apart in binary
 
 
 def test_fifty_concurrent_clients_all_get_250(receiver, seller):
@@ -348,3 +349,19 @@ def test_a_line_longer_than_256_kb_is_refused_and_nothing_is_stored(receiver, se
     # The session goes on: the next message is taken.
     _, data = send(receiver, plain_message(seller.forwarding_address), seller.forwarding_address)
     assert data[0] == 250
+
+
+def test_the_receivers_logs_name_no_address(receiver, seller, caplog):
+    send(receiver, buyer_message(seller), seller.forwarding_address)
+    send(
+        receiver,
+        unsigned_amazon_message(seller.forwarding_address),
+        [f"nobody@{DOMAIN}", seller.forwarding_address],
+    )
+    send(receiver, plain_message("x@example.com"), "x@example.com", mail_from="someone@example.org")
+
+    logged = caplog.text
+    assert "inbound message stored" in logged and "smtp recipient refused" in logged
+    assert "inbound message refused as not Amazon's" in logged
+    assert "@" not in logged.replace("[email]", "")  # nothing to redact either: no address was logged
+    assert "[email]" not in logged
