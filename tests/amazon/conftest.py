@@ -14,7 +14,7 @@ def fresh_buckets():
     """Our side's buckets start full in every test (Redis keeps them across tests otherwise)."""
     store = ratelimit.store()
     if isinstance(store, ratelimit.RedisStore):
-        for key in store.client.scan_iter("spapi:*"):
+        for key in store.client.scan_iter(f"{store.namespace}:spapi:*"):
             store.client.delete(key)
     yield
 

@@ -22,6 +22,12 @@ def corpus(name: str) -> bytes:
     return next(CORPUS.glob(f"*/{name}")).read_bytes()
 
 
+@pytest.fixture(autouse=True)
+def no_enrichment(monkeypatch):
+    """These tests are about reading and threading; the enrich step has its own (test_enrich.py)."""
+    monkeypatch.setattr("deskbridge.pipeline.inbound.enrich", lambda message, conversation: None)
+
+
 @pytest.fixture
 def connection(tenant) -> MarketplaceConnection:
     account = SellerAccount.objects.create(

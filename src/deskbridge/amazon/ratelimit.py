@@ -176,13 +176,16 @@ return {tostring(wait), tostring(rate)}
 class RedisStore:
     """Buckets in Redis (the queue's server), for installs with several machines."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         import redis
 
         self.client = redis.Redis.from_url(url)
         self.script = self.client.register_script(_SCRIPT)
+        # The installation's queue name: installations sharing one Redis keep their own buckets.
+        self.namespace = namespace
 
     def _run(self, key: str, rate: float, capacity: float, op: str) -> tuple[float, float]:
+        key = f"{self.namespace}:{key}" if self.namespace else key
         first, second = self.script(keys=[key], args=[repr(rate), repr(capacity), op])
         return float(first), float(second)
 
@@ -200,14 +203,14 @@ class RedisStore:
 
 
 @cache
-def _store(queue_url: str) -> Store:
+def _store(queue_url: str, namespace: str) -> Store:
     if queue_url.startswith(("redis://", "rediss://")):
-        return RedisStore(queue_url)
+        return RedisStore(queue_url, namespace)
     return DatabaseStore()
 
 
 def store() -> Store:
-    return _store(settings.QUEUE_URL)
+    return _store(settings.QUEUE_URL, settings.QUEUE_NAME)
 
 
 def plan_of(key: BucketKey) -> UsagePlan:

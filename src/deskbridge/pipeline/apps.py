@@ -6,4 +6,7 @@ class PipelineConfig(AppConfig):
     label = "pipeline"
 
     def ready(self) -> None:
-        from deskbridge.pipeline import workrows  # noqa: F401 (registers the work-row job and reconciler)
+        from deskbridge.pipeline import (
+            enrich,  # noqa: F401 (registers the order refresh jobs)
+            workrows,  # noqa: F401 (registers the work-row job and reconciler)
+        )

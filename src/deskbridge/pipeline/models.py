@@ -67,6 +67,15 @@ class Conversation(TenantModel):
     subject = models.CharField(max_length=998, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_message_at = models.DateTimeField(default=timezone.now)
+    # The Amazon order beside the conversation (the enrich step): its cached snapshot, the
+    # snapshot's version this conversation shows, and why there are no details when there are none.
+    # `order_updated_at` moves whenever that changes: the helpdesk step updates the ticket then.
+    order_snapshot = models.ForeignKey(
+        "amazon.OrderSnapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    order_version = models.PositiveIntegerField(default=0)
+    order_unavailable = models.CharField(max_length=600, blank=True)
+    order_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         constraints = [
