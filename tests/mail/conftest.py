@@ -151,7 +151,8 @@ def raw_session(
                 stuffed += b"\r\n"
             sock.sendall(stuffed + b".\r\n")
             replies.append(_read_reply(reader))
-        sock.sendall(b"QUIT\r\n")
+        if not commands or commands[-1] != b"QUIT":
+            sock.sendall(b"QUIT\r\n")
     return replies
 
 

@@ -365,3 +365,19 @@ def test_the_receivers_logs_name_no_address(receiver, seller, caplog):
     assert "inbound message refused as not Amazon's" in logged
     assert "@" not in logged.replace("[email]", "")  # nothing to redact either: no address was logged
     assert "[email]" not in logged
+
+
+def test_replies_carry_enhanced_status_codes_as_advertised(receiver):
+    replies = raw_session(
+        receiver.port,
+        [b"HELO mx.test.example", b"MAIL FROM:<a@example.org>", b"RSET", b"FROB", b"DATA", b"NOOP", b"QUIT"],
+    )
+
+    assert replies[0].startswith(b"220 deskbridge.localhost")
+    assert replies[1] == b"250 deskbridge.localhost\r\n"  # HELO's reply has none (RFC 2034)
+    assert replies[2] == b"250 2.1.0 Sender OK\r\n"
+    assert replies[3] == b"250 2.0.0 OK\r\n"
+    assert replies[4].startswith(b"500 5.5.2 ")
+    assert replies[5].startswith(b"503 5.5.1 ")
+    assert replies[6] == b"250 2.0.0 OK\r\n"
+    assert replies[7].startswith(b"221 2.0.0 ")

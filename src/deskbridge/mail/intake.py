@@ -195,9 +195,10 @@ def accept(
         replies = dict.fromkeys(recipients, Reply(250, "2.1.5", "Forwarding address OK"))
     else:
         replies = {r: check_recipient(r) for r in recipients}
-    if len(raw) > settings.SMTP_MAX_SIZE:
-        return _refuse_all(replies, too_big(), via, "refused_size")
     wanted = [r for r, reply in replies.items() if reply.accepted]
+    if wanted and len(raw) > settings.SMTP_MAX_SIZE:
+        outcome = _refuse_all(dict.fromkeys(wanted), too_big(), via, "refused_size")
+        return Outcome({**replies, **outcome.replies}, {})
     if not wanted:
         inbound_mail.labels(via, "refused_recipient").inc()
         return Outcome(replies, {})
@@ -234,6 +235,9 @@ def accept(
         replies[r] = Reply(
             550, "5.1.1", "No such forwarding address here (unknown, or its Amazon account was disconnected)"
         )
+    if not stored:
+        inbound_mail.labels(via, "refused_recipient").inc()
+        return Outcome(replies, {}, record)
     for r, pk in stored.items():
         replies[r] = Reply(250, "2.0.0", f"Stored as inbound message {pk}")
     inbound_mail.labels(via, "stored").inc()
@@ -248,7 +252,7 @@ def accept(
     return Outcome(replies, stored, record)
 
 
-def _refuse_all(replies: dict[str, Reply], reply: Reply, via: str, outcome: str) -> Outcome:
+def _refuse_all(replies: dict[str, Any], reply: Reply, via: str, outcome: str) -> Outcome:
     inbound_mail.labels(via, outcome).inc()
     return Outcome(dict.fromkeys(replies, reply), {})
 

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import logging
 import os
+import re
 import signal
 import socket
 import ssl
@@ -47,6 +48,11 @@ _REWRITES: dict[str, Callable[[], str]] = {
 }
 # Replies that end a DATA transfer: LMTP owes one of them for every accepted recipient.
 _ENDS_DATA = {"552 Error: Too much mail data", "500 Line too long (see RFC5321 4.5.3.1.6)"}
+# We advertise ENHANCEDSTATUSCODES (RFC 2034): aiosmtpd's other replies get a code by their class.
+# The greeting, 354 and the lines of the EHLO reply go out as they are.
+_PLAIN_REPLY = re.compile(r"^(\d)(\d\d) (?!\d\.\d{1,3}\.\d{1,3} )")
+_CODE_FOR = {"500": "5.5.2", "501": "5.5.4", "502": "5.5.1", "503": "5.5.1", "504": "5.5.4", "530": "5.7.0"}
+_LEFT_PLAIN = {"220", "354"}
 
 
 class InboundSMTP(SMTP):
@@ -63,6 +69,11 @@ class InboundSMTP(SMTP):
                 len(self.envelope.rcpt_tos) if self._is_lmtp and status in _ENDS_DATA and self.envelope else 1
             )
             status = "\r\n".join([_REWRITES[status]()] * max(repeat, 1))
+        elif isinstance(status, str) and status not in ("250 HELP", f"250 {self.hostname}"):  # EHLO, HELO
+            plain = _PLAIN_REPLY.match(status)
+            if plain and status[:3] not in _LEFT_PLAIN:
+                code = _CODE_FOR.get(status[:3], f"{plain.group(1)}.0.0")
+                status = f"{status[:3]} {code} {status[4:]}"
         await super().push(status)
 
     @syntax("DATA")
@@ -160,6 +171,13 @@ class InboundHandler:
     ) -> list[str]:
         session.host_name = hostname
         return [*responses[:-1], "250-ENHANCEDSTATUSCODES", "250-PIPELINING", responses[-1]]
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Sender OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
