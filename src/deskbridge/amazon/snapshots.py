@@ -147,7 +147,9 @@ def fetch(snapshot: OrderSnapshot, message_at: datetime | None = None) -> Outcom
     try:
         order = SpApi(snapshot.account).get_order(snapshot.order_id, reserved=reserved)
     except Throttled as throttled:
-        until = now + timedelta(seconds=throttled.wait)
+        # From now, not from when this fetch began: waiting for the lease or the database must
+        # not move the reserved token earlier than the bucket gave it (Amazon would answer 429).
+        until = timezone.now() + timedelta(seconds=throttled.wait)
         _release(snapshot, reserved_at=until)
         return Wait(until, "rate limit: waiting for a token")
     except LwaError as exc:
