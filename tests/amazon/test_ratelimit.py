@@ -64,12 +64,12 @@ def test_the_bucket_refills_up_to_its_capacity(store):
 
 def test_a_429_drains_what_we_thought_was_left_but_keeps_reservations(store):
     k = key()
-    store.take(k, 0.5, 5, True)
-    store.drain(k, 0.5, 5)
-    assert store.peek(k, 0.5, 5)[0] == pytest.approx(0, abs=0.01)
-    store.take(k, 0.5, 5, True)
-    store.drain(k, 0.5, 5)
-    assert store.peek(k, 0.5, 5)[0] == pytest.approx(-1, abs=0.01)
+    store.take(k, 0.01, 5, True)
+    store.drain(k, 0.01, 5)
+    assert store.peek(k, 0.01, 5)[0] == pytest.approx(0, abs=0.01)
+    store.take(k, 0.01, 5, True)
+    store.drain(k, 0.01, 5)
+    assert store.peek(k, 0.01, 5)[0] == pytest.approx(-1, abs=0.01)
 
 
 def test_a_rate_from_amazon_is_kept_for_every_later_call(store):

@@ -297,3 +297,40 @@ class OrderSnapshot(TenantModel):
 
     def __str__(self) -> str:
         return f"order {self.order_id}"
+
+
+class BuyerOrder(TenantModel):
+    """An order of the account and the buyer's relay alias, as searchOrders showed them: how a
+    message without an order number finds its order (deskbridge.amazon.buyers)."""
+
+    account = models.ForeignKey(SellerAccount, on_delete=models.CASCADE, related_name="buyer_orders")
+    buyer_alias = models.CharField(max_length=254, db_index=True)  # lower-case
+    order_id = models.CharField(max_length=19)
+    created_time = models.DateTimeField()
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["account", "order_id"], name="one_buyer_order_per_order")
+        ]
+        ordering = ["-created_time"]
+
+    def __str__(self) -> str:
+        return f"order {self.order_id}"
+
+
+class OrderSearch(TenantModel):
+    """Where the account's searchOrders stands: at most one call per plan interval, each one
+    starting where the last complete search ended (`covered_until`), or at its next page."""
+
+    account = models.OneToOneField(SellerAccount, on_delete=models.CASCADE, related_name="order_search")
+    searched_at = models.DateTimeField(null=True, blank=True)
+    covered_until = models.DateTimeField(null=True, blank=True)
+    page_token = models.TextField(blank=True)
+    # Whether Amazon shows buyer emails to this application (the Direct-to-Consumer Delivery role):
+    # None until a search answered with an order that could show one.
+    emails_visible = models.BooleanField(null=True)
+    # Set while a conversation without an order number waits for a search.
+    wanted_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"order search of {self.account_id}"

@@ -121,12 +121,19 @@ class SpApi:
         account.access_token, account.access_token_expires_at = None, None
 
     def call(
-        self, operation: str, path: str, params: dict[str, Any] | None = None, *, reserved: bool = False
+        self,
+        operation: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        reserved: bool = False,
+        reserve: bool = True,
     ) -> dict[str, Any]:
-        """GET `path`, spending a token of `operation`'s bucket (unless one was `reserved`)."""
+        """GET `path`, spending a token of `operation`'s bucket (unless one was `reserved`). When
+        the bucket is empty, `reserve` keeps the next token for the caller (see Throttled)."""
         key = self.bucket(operation)
         if not reserved:
-            wait = ratelimit.acquire(key)
+            wait = ratelimit.acquire(key, reserve=reserve)
             if wait > 0:
                 raise Throttled(operation, wait)
         cached = bool(self.account.access_token)
@@ -188,9 +195,9 @@ class SpApi:
         marketplace_ids: list[str] | None = None,
         included: tuple[str, ...] = ("BUYER", "FULFILLMENT"),
         page_token: str = "",
-        reserved: bool = False,
     ) -> SearchPage:
-        """searchOrders by update time (about one call per three minutes: never once per message)."""
+        """searchOrders by update time (about one call per three minutes: never once per message).
+        An empty bucket raises Throttled without reserving: the periodic search comes back."""
         params: dict[str, Any] = {
             "lastUpdatedAfter": last_updated_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "includedData": ",".join(included),
@@ -200,7 +207,7 @@ class SpApi:
             params["marketplaceIds"] = ",".join(marketplace_ids)
         if page_token:
             params["paginationToken"] = page_token
-        body = self.call("orders_2026-01-01.searchOrders", ORDERS, params, reserved=reserved)
+        body = self.call("orders_2026-01-01.searchOrders", ORDERS, params, reserve=False)
         try:
             return parse_search(body)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from deskbridge.amazon import snapshots
-from deskbridge.amazon.models import OrderProblem, OrderSnapshot
+from deskbridge.amazon import buyers, snapshots
+from deskbridge.amazon.models import OrderProblem, OrderSearch, OrderSnapshot, SellerAccount
 from deskbridge.amazon.orders import OrderContext
 from deskbridge.core import jobs
 from deskbridge.core.logs import get_logger
@@ -33,6 +33,7 @@ log = get_logger(__name__)
 
 UNAVAILABLE_FLAG = "order-unavailable"
 REFRESH_JOB = "order-snapshot.refresh"
+SEARCH_JOB = "buyer-orders.search"
 # The periodic refresh gives up on an order no conversation has needed for this long.
 WANTED_FOR = timedelta(days=7)
 UNAVAILABLE = "order details unavailable: {}"
@@ -40,9 +41,10 @@ UNAVAILABLE = "order details unavailable: {}"
 
 def enrich(message: InboundMessage, conversation: Conversation) -> None:
     """Give the conversation its order, or say why it has none; raise NotNow to wait for it."""
-    if not conversation.order_id:
+    order_id = conversation.order_id or order_of_buyer(conversation)
+    if not order_id:
         return
-    snapshot = link(conversation)
+    snapshot = link(conversation, order_id)
     if not snapshots.needs_fetch(snapshot, message.received_at):
         publish(snapshot)
         return
@@ -64,14 +66,30 @@ def enrich(message: InboundMessage, conversation: Conversation) -> None:
     go_on_without(message, outcome.snapshot, outcome.snapshot.problem_detail)
 
 
-def link(conversation: Conversation) -> OrderSnapshot:
+def order_of_buyer(conversation: Conversation) -> str:
+    """A conversation without an order number: the order it is linked to already, else the
+    buyer's latest order that searches found (deskbridge.amazon.buyers); "" when none is known
+    yet (a search is asked for, and links the conversation when it finds one)."""
+    if conversation.order_snapshot_id is not None:
+        linked = OrderSnapshot.objects.filter(pk=conversation.order_snapshot_id).values_list(
+            "order_id", flat=True
+        )
+        return str(linked.first() or "")
+    if conversation.buyer_alias.startswith("unknown-sender:"):
+        return ""
+    found = buyers.orders_of(conversation.account, conversation.buyer_alias)
+    if found:
+        return found[0]
+    buyers.want_search(conversation.account)
+    return ""
+
+
+def link(conversation: Conversation, order_id: str) -> OrderSnapshot:
     if conversation.order_snapshot_id is not None:
         snapshot = OrderSnapshot.objects.select_related("account").get(pk=conversation.order_snapshot_id)
         conversation.order_snapshot = snapshot
         return snapshot
-    snapshot = snapshots.snapshot_for(
-        conversation.account, conversation.order_id, conversation.marketplace_id
-    )
+    snapshot = snapshots.snapshot_for(conversation.account, order_id, conversation.marketplace_id)
     Conversation.objects.filter(pk=conversation.pk, order_snapshot__isnull=True).update(
         order_snapshot=snapshot
     )
@@ -123,9 +141,9 @@ def go_on_without(message: InboundMessage, snapshot: OrderSnapshot, reason: str)
 
 def order_context(conversation: Conversation) -> OrderContext | None:
     """What the helpdesk connector renders for the conversation (None: no order to speak of)."""
-    if not conversation.order_id:
-        return None
     snapshot = conversation.order_snapshot
+    if not conversation.order_id and snapshot is None:
+        return None
     if snapshot is None:
         return OrderContext.without_details(
             conversation.order_id, conversation.marketplace_id, "not fetched from Amazon yet"
@@ -181,3 +199,52 @@ def refresh_snapshot(pk: int) -> str:
         OrderSnapshot.objects.filter(pk=pk).update(wanted_since=None)
     publish(outcome.snapshot)
     return "fetched" if isinstance(outcome, snapshots.Fetched) else "failed"
+
+
+# Conversations without an order number that wait for a search of the buyer's orders -------------
+
+
+@jobs.every_minute
+def search_wanted_buyers() -> int:
+    """Wake one search for each account a conversation waits for whose plan interval has passed."""
+    now = timezone.now()
+    due = [
+        state.account_id
+        for state in OrderSearch.objects.filter(
+            wanted_since__isnull=False, account__disconnected_at__isnull=True, account__authorization_error=""
+        )
+        if buyers.search_due(state, now)
+    ]
+    for account_id in due:
+        jobs.enqueue(SEARCH_JOB, account_id)
+    return len(due)
+
+
+@jobs.job(SEARCH_JOB)
+def search_buyer_orders(account_id: int) -> int:
+    """One search page; conversations of the buyers it found get their order (fetched in the
+    background like any order a conversation waits for). Returns how many were linked."""
+    account = SellerAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return 0
+    aliases = buyers.search_once(account)
+    if not aliases:
+        return 0
+    linked = 0
+    waiting = Conversation.objects.filter(
+        account=account, order_id="", order_snapshot__isnull=True, buyer_alias__in=aliases
+    )
+    for conversation in waiting:
+        found = buyers.orders_of(account, conversation.buyer_alias)
+        if not found:
+            continue
+        snapshot = link(conversation, found[0])
+        if snapshots.needs_fetch(snapshot):
+            OrderSnapshot.objects.filter(pk=snapshot.pk, wanted_since__isnull=True).update(
+                wanted_since=timezone.now()
+            )
+            jobs.enqueue(REFRESH_JOB, snapshot.pk)
+        else:
+            publish(snapshot)
+        linked += 1
+    return linked
