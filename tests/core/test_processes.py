@@ -26,7 +26,12 @@ def free_port() -> int:
 
 def bare_env(tmp_path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DESKBRIDGE_", "DJANGO_"))}
-    env.update(PYTHONPATH=str(ROOT / "src"), DESKBRIDGE_WEB_PORT=str(free_port()), **extra)
+    env.update(
+        PYTHONPATH=str(ROOT / "src"),
+        DESKBRIDGE_WEB_PORT=str(free_port()),
+        DESKBRIDGE_SMTP_PORT=str(free_port()),
+        **extra,
+    )
     env.setdefault("DESKBRIDGE_DATA_DIR", str(tmp_path / "var"))
     return env
 
