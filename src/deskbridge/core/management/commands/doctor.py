@@ -45,12 +45,12 @@ class Command(BaseCommand):
     ]
 
     def handle(self, *args, **options):
-        failed = 0
+        failed = []
         for name, check in self.checks:
             try:
                 self.stdout.write(f"ok    {name}: {check()}")
             except Exception as exc:
-                failed += 1
+                failed.append(f"{name} ({exc})")
                 self.stdout.write(f"FAIL  {name}: {exc}")
         if failed:
-            raise CommandError(f"{failed} check(s) failed.")
+            raise CommandError(f"{len(failed)} check(s) failed: {'; '.join(failed)}")
