@@ -17,7 +17,7 @@ from tests.workapp.models import Chore, Effect
 LEASE = 2
 
 
-def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
+def wait_for(condition: Callable[[], bool], seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
