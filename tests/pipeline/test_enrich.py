@@ -259,3 +259,24 @@ def test_invalid_grant_degrades_and_recovers_after_reauthorization(connection, s
     assert conversation.order_unavailable == "" and conversation.order_version > version
     assert enrich.order_context(conversation).status == "PARTIALLY_SHIPPED"
     assert len(wire.calls()) == calls + 1
+
+
+def test_a_real_worker_runs_postponed_messages_when_their_tokens_are_due(connection, sandbox_orders, wire):
+    """Through Huey: the wake-ups of postponed messages are delayed jobs, not sleeping threads."""
+    ids = copy_orders(sandbox_orders[EU]["partially-shipped"], 3)
+    ratelimit.throttled(SpApi(connection.account).bucket(GET_ORDER))  # tokens due in 2, 4 and 6 s
+    worker = jobs.Worker(threads=2)
+    worker.start_in_background()
+    try:
+        rows = [arrive(connection, order_id) for order_id in ids]
+        for row in rows:
+            row.wake()
+        deadline = time.monotonic() + 30
+        while InboundMessage.objects.exclude(state=WorkState.DONE).exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+    assert len(wire.calls()) == 3 and wire.throttled() == 0
+    assert all(r.attempts == 1 for r in InboundMessage.objects.all())
+    assert Conversation.objects.filter(order_unavailable="").count() == 3
