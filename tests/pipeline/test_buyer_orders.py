@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from deskbridge.amazon import buyers, marketplaces
 from deskbridge.amazon.models import OrderSearch
-from deskbridge.core import jobs
 from deskbridge.pipeline import enrich
 from deskbridge.pipeline.models import Conversation, InboundMessage
 from deskbridge.sandbox.amazon.mail import buyer_alias
@@ -18,13 +16,6 @@ from deskbridge.sandbox.amazon.roles import Role, granted_roles
 from tests.amazon.orders_support import EU, connect
 
 DE = "A1PA6795UKMFR9"
-
-
-@pytest.fixture(autouse=True)
-def empty_queue():
-    jobs.HUEY.flush()
-    yield
-    jobs.HUEY.flush()
 
 
 def presale(account, alias: str) -> tuple[InboundMessage, Conversation]:
