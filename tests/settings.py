@@ -10,8 +10,9 @@ os.environ.setdefault("DESKBRIDGE_SANDBOX", "1")
 os.environ.setdefault("DESKBRIDGE_DATA_DIR", tempfile.mkdtemp(prefix="deskbridge-test-"))
 # Each xdist worker gets its own queue name, so parallel runs on one Redis never share jobs.
 _RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or str(os.getpid())
-os.environ.setdefault(
-    "DESKBRIDGE_QUEUE_NAME", f"deskbridge-test-{_RUN}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+# Set, not defaulted: xdist workers inherit the environment of the process that started them.
+os.environ["DESKBRIDGE_QUEUE_NAME"] = (
+    f"deskbridge-test-{_RUN}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 )
 
 from deskbridge.settings import *  # noqa: F403

@@ -4,7 +4,6 @@ steady state, every message done after a 429 storm, and degraded but never block
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -254,10 +253,6 @@ def test_invalid_grant_degrades_and_recovers_after_reauthorization(connection, s
     assert len(wire.calls()) == calls + 1
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("PYTEST_XDIST_WORKER")),
-    reason="xdist workers share one Huey queue (tests/settings.py): another worker would take its jobs",
-)
 def test_a_real_worker_runs_postponed_messages_when_their_tokens_are_due(connection, sandbox_orders, wire):
     """Through Huey: the wake-ups of postponed messages are delayed jobs, not sleeping threads."""
     ids = copy_orders(sandbox_orders[EU]["partially-shipped"], 3)
