@@ -10,6 +10,12 @@ Rate-limited operations take a token from our copy of Amazon's bucket first
 (deskbridge.amazon.ratelimit); when it is empty the call is not made and `Throttled` says when the
 reserved token is due. Errors come back as `SpApiError`: `transient` ones (429, 5xx, timeouts) are
 worth retrying later, the other 4xx are not.
+
+Orders API v0 is not called: v2026-01-01's getOrder returns in one call everything an agent sees
+(items, prices, shipments, flags; personal data by the application's roles, without an RDT), and
+v0 is to be removed on 2027-03-27 (amazon.md §5, §6). The one thing only v0 has, getOrders'
+BuyerEmail filter (1 call a minute), is a restricted operation whose answer without a Restricted
+Data Token is undocumented and which the sandbox does not emulate; see deskbridge.amazon.buyers.
 """
 
 from __future__ import annotations
