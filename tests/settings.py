@@ -10,10 +10,12 @@ os.environ.setdefault("DESKBRIDGE_SANDBOX", "1")
 os.environ.setdefault("DESKBRIDGE_DATA_DIR", tempfile.mkdtemp(prefix="deskbridge-test-"))
 # Each xdist worker gets its own queue name, so parallel runs on one Redis never share jobs.
 _RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or str(os.getpid())
-# Set, not defaulted: xdist workers inherit the environment of the process that started them.
-os.environ["DESKBRIDGE_QUEUE_NAME"] = (
-    f"deskbridge-test-{_RUN}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-)
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Set, not defaulted: xdist workers inherit the environment of the process that started them.
+    os.environ["DESKBRIDGE_QUEUE_NAME"] = f"deskbridge-test-{_RUN}-{os.environ['PYTEST_XDIST_WORKER']}"
+else:
+    # A plain run, or a `deskbridge worker` a test started (it is handed the test's queue name).
+    os.environ.setdefault("DESKBRIDGE_QUEUE_NAME", f"deskbridge-test-{_RUN}-main")
 
 from deskbridge.settings import *  # noqa: F403
 from deskbridge.settings import DATA_DIR, DATABASES, INSTALLED_APPS
