@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 from django.conf import settings
 from django.db import connection
 
@@ -53,3 +57,47 @@ def run_plain(*args: str, env: dict[str, str], timeout: float = 60) -> subproces
         timeout=timeout,
         check=False,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bare_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """No test settings: a command's own, in a data dir of its own, on free ports."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESKBRIDGE_", "DJANGO_"))}
+    env.update(
+        PYTHONPATH=str(ROOT / "src"),
+        DESKBRIDGE_DATA_DIR=str(tmp_path / "var"),
+        DESKBRIDGE_WEB_PORT=str(free_port()),
+        DESKBRIDGE_SMTP_PORT=str(free_port()),
+        **extra,
+    )
+    return env
+
+
+def wait_for_http(url: str, process: subprocess.Popen, seconds: float = 90) -> httpx.Response:
+    """The first answer from `url`, failing early if the server process exits."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"exited with {process.returncode}: {process.stderr and process.stderr.read()}"
+            )
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in {seconds}s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ctrl-C, then kill if it does not end."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)

@@ -3,57 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
-from tests.processes import ROOT
+from tests.processes import bare_env, stop, wait_for_http
 
 GOOD_KEY = "kD9w3zv8k3bO9JmO1e2b3eQ0S4m8mXQFQ0Qe4r1HcBQ="
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def bare_env(tmp_path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESKBRIDGE_", "DJANGO_"))}
-    env.update(
-        PYTHONPATH=str(ROOT / "src"),
-        DESKBRIDGE_WEB_PORT=str(free_port()),
-        DESKBRIDGE_SMTP_PORT=str(free_port()),
-        **extra,
-    )
-    env.setdefault("DESKBRIDGE_DATA_DIR", str(tmp_path / "var"))
-    return env
-
-
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> httpx.Response:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited with {process.returncode}: {process.stderr.read()}")
-        try:
-            return httpx.get(url, timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer in {seconds}s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def test_demo_serves_the_login_page_and_writes_demo_json(tmp_path):
@@ -69,7 +27,7 @@ def test_demo_serves_the_login_page_and_writes_demo_json(tmp_path):
         text=True,
     )
     try:
-        page = wait_until_up(f"http://127.0.0.1:{port}/login/", process)
+        page = wait_for_http(f"http://127.0.0.1:{port}/login/", process)
         assert page.status_code == 200
         assert 'name="username"' in page.text and 'name="password"' in page.text
         demo = json.loads((data_dir / "demo.json").read_text())
@@ -116,7 +74,7 @@ def test_serve_answers_health_with_real_settings(tmp_path):
         text=True,
     )
     try:
-        health = wait_until_up(f"http://127.0.0.1:{env['DESKBRIDGE_WEB_PORT']}/healthz", process)
+        health = wait_for_http(f"http://127.0.0.1:{env['DESKBRIDGE_WEB_PORT']}/healthz", process)
         assert health.status_code == 200
         body = health.json()
         assert body["database"]["ok"] and body["queue"]["ok"]

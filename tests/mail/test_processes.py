@@ -4,40 +4,17 @@ in enforce mode), `serve`, and `sandbox serve` (the emulators alone, no receiver
 from __future__ import annotations
 
 import json
-import os
 import signal
 import smtplib
 import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.processes import ROOT
+from tests.processes import bare_env, free_port, stop, wait_for_http
 
 GOOD_KEY = "kD9w3zv8k3bO9JmO1e2b3eQ0S4m8mXQFQ0Qe4r1HcBQ="
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def bare_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """No test settings: the command's own, in a data dir of its own, on free ports."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESKBRIDGE_", "DJANGO_"))}
-    env.update(
-        PYTHONPATH=str(ROOT / "src"),
-        DESKBRIDGE_DATA_DIR=str(tmp_path / "var"),
-        DESKBRIDGE_WEB_PORT=str(free_port()),
-        DESKBRIDGE_SMTP_PORT=str(free_port()),
-        **extra,
-    )
-    return env
 
 
 def start(env: dict[str, str], *args: str, cwd: Path) -> subprocess.Popen:
@@ -49,27 +26,6 @@ def start(env: dict[str, str], *args: str, cwd: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_for_http(url: str, process: subprocess.Popen, seconds: float = 90) -> httpx.Response:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"exited with {process.returncode}: {process.stderr.read()}")
-        try:
-            return httpx.get(url, timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer in {seconds}s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def test_demo_takes_a_sandbox_buyer_message_in_enforce_mode(tmp_path):

@@ -13,13 +13,7 @@ import pytest
 from deskbridge.pipeline.models import InboundMessage
 from tests.conftest import make_tenant
 from tests.mail.conftest import buyer_message, connect, raw_session
-from tests.processes import command_env, deskbridge
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.processes import command_env, deskbridge, free_port
 
 
 def start_smtpd(port: int) -> subprocess.Popen:
