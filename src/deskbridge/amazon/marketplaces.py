@@ -22,10 +22,6 @@ class Region(StrEnum):
         return f"https://sellingpartnerapi-{self.value.lower()}.amazon.com"
 
     @property
-    def spapi_sandbox_endpoint(self) -> str:
-        return f"https://sandbox.sellingpartnerapi-{self.value.lower()}.amazon.com"
-
-    @property
     def aws_region(self) -> str:
         return {"NA": "us-east-1", "EU": "eu-west-1", "FE": "us-west-2"}[self.value]
 
