@@ -199,6 +199,17 @@ ORDER_FETCH_ATTEMPTS = env_int("ORDER_FETCH_ATTEMPTS", 6)
 ORDER_SEARCH_DAYS = env_int("ORDER_SEARCH_DAYS", 30)
 SPAPI_TIMEOUT_SECONDS = env_int("SPAPI_TIMEOUT_SECONDS", 20)
 
+# Helpdesks (deskbridge.helpdesks). HELPDESK_TIMEOUT_SECONDS: the timeout of one API request.
+# DESKBRIDGE_<KIND>_API_BASE (e.g. DESKBRIDGE_ZENDESK_API_BASE): where that helpdesk's API is, with
+#   the connection's settings as placeholders ("https://{subdomain}.zendesk.com"); unset, the real
+#   host, or in sandbox mode the sandbox's emulator on PUBLIC_URL.
+HELPDESK_TIMEOUT_SECONDS = env_int("HELPDESK_TIMEOUT_SECONDS", 20)
+HELPDESK_API_BASES = {
+    kind: env(f"{kind.upper()}_API_BASE")
+    for kind in ("zendesk", "freshdesk", "helpscout", "gorgias", "reamaze", "zohodesk", "kustomer", "onsite")
+    if env(f"{kind.upper()}_API_BASE")
+}
+
 # Work rows: how long a worker may hold one, and how often it is retried.
 WORK_LEASE_SECONDS = env_int("WORK_LEASE_SECONDS", 300)
 WORK_MAX_ATTEMPTS = env_int("WORK_MAX_ATTEMPTS", 8)

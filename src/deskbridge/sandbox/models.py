@@ -13,3 +13,4 @@ from deskbridge.sandbox.amazon.models import (  # noqa: F401
     SandboxSeller,
     SandboxSellerUser,
 )
+from deskbridge.sandbox.helpdesks.models import SandboxHelpdeskBucket, SandboxHelpdeskRecord  # noqa: F401

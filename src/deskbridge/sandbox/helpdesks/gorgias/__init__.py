@@ -1,0 +1,1 @@
+"""Emulated gorgias: the real API's paths under /sandbox/gorgias/."""

@@ -1,0 +1,1 @@
+"""Emulated helpscout: the real API's paths under /sandbox/helpscout/."""

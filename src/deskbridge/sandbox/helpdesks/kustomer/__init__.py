@@ -1,0 +1,1 @@
+"""Emulated kustomer: the real API's paths under /sandbox/kustomer/."""

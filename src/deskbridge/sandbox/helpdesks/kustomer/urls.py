@@ -1,0 +1,5 @@
+"""URLs of the kustomer emulator."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

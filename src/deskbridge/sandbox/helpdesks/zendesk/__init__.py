@@ -1,0 +1,1 @@
+"""Emulated zendesk: the real API's paths under /sandbox/zendesk/."""
