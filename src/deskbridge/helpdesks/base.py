@@ -126,6 +126,41 @@ class BuyerMessage:
     flags: tuple[str, ...] = ()  # e.g. "unparsed": the text is the whole mail
 
 
+# The order facts a ticket carries as fields (helpdesks.md §3.4), by our key, with the title a
+# connector gives the field it creates. Values are plain text: every helpdesk takes text fields.
+ORDER_FIELDS: dict[str, str] = {
+    "amazon_order_id": "Amazon order ID",
+    "amazon_marketplace": "Amazon marketplace",
+    "amazon_order_status": "Amazon order status",
+    "amazon_fulfillment": "Amazon fulfillment (FBA/FBM)",
+    "amazon_purchase_date": "Amazon purchase date",
+    "amazon_order_total": "Amazon order total",
+    "amazon_items": "Amazon items (ASIN × quantity)",
+    "amazon_tracking": "Amazon tracking",
+    "amazon_order_url": "Amazon order link",
+}
+
+
+def order_fields(order: OrderContext) -> dict[str, str]:
+    """The values of ORDER_FIELDS for an order ("" where Amazon gave nothing)."""
+    from deskbridge.amazon import marketplaces
+
+    marketplace = marketplaces.by_id(order.marketplace_id)
+    return {
+        "amazon_order_id": order.order_id,
+        "amazon_marketplace": marketplace.domain if marketplace else order.marketplace_id,
+        "amazon_order_status": order.status or ("unavailable" if order.unavailable else ""),
+        "amazon_fulfillment": order.fulfillment_channel,
+        "amazon_purchase_date": order.purchase_date.date().isoformat() if order.purchase_date else "",
+        "amazon_order_total": str(order.total) if order.total else "",
+        "amazon_items": ", ".join(f"{item.asin} × {item.quantity}" for item in order.items),
+        "amazon_tracking": ", ".join(
+            f"{p.carrier} {p.tracking_number}".strip() for p in order.shipments if p.tracking_number
+        ),
+        "amazon_order_url": order.order_url,
+    }
+
+
 @dataclass(frozen=True)
 class Ticket:
     id: str
