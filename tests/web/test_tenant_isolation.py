@@ -294,6 +294,9 @@ NOT_AN_OBJECT_ID: dict[str, str] = {
     "sandbox_amazon:get_order_address_v0": "/sandbox/amazon/spapi/eu/orders/v0/orders/302-1234567-1234567/address",
     "sandbox_amazon:get_order_buyer_info_v0": "/sandbox/amazon/spapi/eu/orders/v0/orders/302-1234567-1234567/buyerInfo",
     "sandbox_amazon:create_restricted_data_token": "/sandbox/amazon/spapi/eu/tokens/2021-03-01/restrictedDataToken",
+    # The sandbox Seller Central's order page: an order of the seller signed in to the sandbox
+    # Seller Central (its own session, tests/sandbox/test_order_page.py), not a deskbridge object.
+    "sandbox_amazon:order": "/sandbox/amazon/sellercentral/orders-v3/order/302-1234567-1234567",
 }
 
 

@@ -5,6 +5,7 @@ from django.urls import path
 from deskbridge.sandbox.amazon import (
     consent,
     lwa,
+    order_page,
     orders,
     orders_v0,
     preferences,
@@ -24,6 +25,7 @@ urlpatterns = [
     path("sellercentral/ap/signout", sellercentral.signout, name="signout"),
     path("sellercentral/apps/authorize/consent", consent.consent, name="consent"),
     path("sellercentral/apps/manage", sellercentral.manage_apps, name="manage_apps"),
+    path("sellercentral/orders-v3/order/<str:order_id>", order_page.order_details, name="order"),
     path("sellercentral/apps/reauthorize", reauthorize.reauthorize, name="reauthorize"),
     path("sellercentral/apps/authorize/confirm", reauthorize.confirm, name="reauthorize_confirm"),
     path(
