@@ -37,7 +37,7 @@ from deskbridge.core.tenancy import (
     get_scoped_or_404,
     scoped,
 )
-from deskbridge.pipeline.models import InboundMessage
+from deskbridge.pipeline.models import Conversation, ConversationMessage, Direction, InboundMessage
 from deskbridge.pipeline.workrows import WorkState
 from tests.conftest import PASSWORD, Tenant, make_tenant
 from tests.workapp.models import Chore
@@ -174,6 +174,37 @@ def b_seller_account(b: Tenant) -> Target:
     )
 
 
+def b_conversation(b: Tenant) -> Target:
+    """A conversation of B's seller account about an order, with a buyer's message in it."""
+    account = SellerAccount.objects.get(pk=b_seller_account(b).kwargs["pk"])
+    conversation = Conversation.objects.create(
+        organisation=b.organisation,
+        account=account,
+        marketplace_id="A1PA6795UKMFR9",
+        buyer_alias=f"buyer-of-org{b.organisation.pk}@marketplace.amazon.de",
+        buyer_name=f"Brunhilde Käufer {b.organisation.pk}",
+        order_id=f"302-{b.organisation.pk:07d}-7654321",
+    )
+    ConversationMessage.objects.create(
+        organisation=b.organisation,
+        conversation=conversation,
+        direction=Direction.BUYER,
+        fingerprint="b",
+        text=f"The buyer asks where parcel Q7-{b.organisation.pk} is",
+    )
+    return Target(
+        {"pk": conversation.pk},
+        row_snapshot(Conversation, conversation.pk),
+        [
+            conversation.buyer_alias,
+            conversation.buyer_name,
+            conversation.order_id,
+            f"parcel Q7-{b.organisation.pk}",
+            account.store_name,
+        ],
+    )
+
+
 ADMIN_POST = {"post": "yes", "name": "hijacked", "email": "hijacked@example.com", "state": "pending"}
 
 
@@ -263,6 +294,7 @@ ID_URLS: dict[str, Entry] = {
     "amazon_add_more": Entry(b_seller_account, NOT_FOUND, changes_own=True),
     "amazon_disconnect": Entry(b_seller_account, NOT_FOUND, changes_own=True),
     "amazon_reauthorize": Entry(b_seller_account, NOT_FOUND),
+    "conversation_detail": Entry(b_conversation, NOT_FOUND),
     "password_reset_confirm": Entry(b_owner_with_a_forged_reset_token, INVALID_LINK),
     "admin:view_on_site": Entry(b_organisation_on_site, ADMIN_LOGIN),
     "admin:auth_user_password_change": Entry(b_user, ADMIN_LOGIN),
@@ -401,8 +433,10 @@ def test_pages_without_an_id_show_nothing_of_org_b(org_a, org_b):
         org_b.organisation.name,
         "b-only-member@borealis.example",
         *b_failed_chore(org_b).secrets,
+        *b_conversation(org_b).secrets[:3],
     ]
     own = b_failed_chore(org_a)  # control: A's own failed work is shown on A's dashboard
+    own_conversation = b_conversation(org_a)  # and A's own conversations on its list
     client = org_a.client(Role.OWNER)
     pages = {r.key: r.url({}) for r in all_routes() if not r.params} | NOT_AN_OBJECT_ID
     assert {"dashboard", "members"} <= pages.keys()
@@ -416,6 +450,7 @@ def test_pages_without_an_id_show_nothing_of_org_b(org_a, org_b):
             assert secret not in body, f"{key} showed {secret!r}"
 
     assert own.secrets[0] in seen["dashboard"]
+    assert all(secret in seen["conversations"] for secret in own_conversation.secrets[:3])
     assert org_a.agent.email in seen["members"]
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from deskbridge.core.tenancy import TenantModel
+from deskbridge.amazon import marketplaces
+from deskbridge.amazon.marketplaces import Marketplace
+from deskbridge.core.tenancy import TenantModel, TenantQuerySet
 from deskbridge.pipeline.workrows import WorkRow
 
 
@@ -50,6 +54,37 @@ class InboundMessage(WorkRow):
         inbound.process(self)
 
 
+class OrderShown(models.TextChoices):
+    """Whether a conversation's page shows its order (see Conversation.order_shown)."""
+
+    SHOWN = "shown", _("Order details shown")
+    UNAVAILABLE = "unavailable", _("Order details unavailable")
+    WAITING = "waiting", _("Waiting for order details")
+    NO_ORDER = "no_order", _("No order")
+
+
+class ConversationQuerySet(TenantQuerySet["Conversation"]):
+    """What the conversation pages read, in a fixed number of queries however many rows."""
+
+    def for_list(self) -> ConversationQuerySet:
+        """With the account, whether the order has data (not the data), and the message count."""
+        return (
+            self.select_related("account")
+            .annotate(
+                message_count=models.Count("messages"),
+                order_has_data=models.ExpressionWrapper(
+                    models.Q(order_snapshot__data__isnull=False), output_field=models.BooleanField()
+                ),
+                order_problem_detail=models.F("order_snapshot__problem_detail"),
+            )
+            .order_by("-last_message_at", "-pk")
+        )
+
+    def for_page(self) -> ConversationQuerySet:
+        """With the account and the order snapshot (what order_context reads)."""
+        return self.select_related("account", "order_snapshot")
+
+
 class Conversation(TenantModel):
     """A buyer's thread with one seller account in one marketplace, about one order (or none yet).
 
@@ -77,6 +112,8 @@ class Conversation(TenantModel):
     order_unavailable = models.CharField(max_length=600, blank=True)
     order_updated_at = models.DateTimeField(null=True, blank=True)
 
+    objects: ClassVar[models.Manager[Conversation]] = ConversationQuerySet.as_manager()
+
     class Meta(TenantModel.Meta):
         constraints = [
             models.UniqueConstraint(
@@ -88,6 +125,40 @@ class Conversation(TenantModel):
 
     def __str__(self) -> str:
         return f"conversation {self.pk}"
+
+    @property
+    def marketplace(self) -> Marketplace | None:
+        return marketplaces.by_id(self.marketplace_id)
+
+    @property
+    def order_shown(self) -> OrderShown:
+        """An OrderShown value: the order's details are there, unavailable (the conversation or
+        the snapshot says why), still to come, or there is no order to speak of. Reads the
+        annotations of `for_list()` when present, else the snapshot itself."""
+        if not self.order_id and self.order_snapshot_id is None:
+            return OrderShown.NO_ORDER
+        if hasattr(self, "order_has_data"):
+            has_data, problem = self.order_has_data, getattr(self, "order_problem_detail", "") or ""
+        elif self.order_snapshot is not None:
+            has_data, problem = self.order_snapshot.data is not None, self.order_snapshot.problem_detail
+        else:
+            has_data, problem = False, ""
+        if has_data:
+            return OrderShown.SHOWN
+        if self.order_unavailable or problem:
+            return OrderShown.UNAVAILABLE
+        return OrderShown.WAITING
+
+    @property
+    def order_unavailable_reason(self) -> str:
+        """Why there are no order details, without the "order details unavailable: " prefix."""
+        from deskbridge.pipeline.enrich import UNAVAILABLE
+
+        if self.order_unavailable:
+            return self.order_unavailable.removeprefix(UNAVAILABLE.format(""))
+        if hasattr(self, "order_problem_detail"):
+            return getattr(self, "order_problem_detail", "") or ""
+        return self.order_snapshot.problem_detail if self.order_snapshot is not None else ""
 
 
 class Direction(models.TextChoices):

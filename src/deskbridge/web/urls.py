@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from deskbridge.web import amazon, intake, views
+from deskbridge.web import amazon, conversations, intake, views
 from deskbridge.web.forms import LoginForm
 
 urlpatterns = [
@@ -30,6 +30,8 @@ urlpatterns = [
     path("organisation/new/", views.new_organisation, name="new_organisation"),
     path("organisation/switch/", views.switch_organisation, name="switch_organisation"),
     path("work/<str:label>/<int:pk>/retry/", views.retry_work, name="retry_work"),
+    path("conversations/", conversations.conversation_list, name="conversations"),
+    path("conversations/<int:pk>/", conversations.conversation_detail, name="conversation_detail"),
     path("amazon/", amazon.accounts, name="amazon_accounts"),
     path("amazon/add/", amazon.add_region, name="amazon_add_region"),
     path("amazon/add/<str:region>/", amazon.add_marketplaces, name="amazon_add_marketplaces"),
