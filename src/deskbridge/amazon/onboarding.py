@@ -5,15 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
-from deskbridge.amazon import lwa, marketplaces
+from deskbridge.amazon import buyers, lwa, marketplaces
 from deskbridge.amazon.models import (
     AuthorizationRequest,
     MarketplaceConnection,
+    OrderProblem,
+    OrderSearch,
+    OrderSnapshot,
     SellerAccount,
     default_forwarding_address,
 )
 from deskbridge.amazon.spapi import SpApi, SpApiError
+from deskbridge.core import jobs
 from deskbridge.core.logs import get_logger
 
 log = get_logger(__name__)
@@ -89,7 +94,47 @@ def complete(request_obj: AuthorizationRequest, code: str, selling_partner_id: s
             add_marketplaces(account, request_obj.marketplace_ids)
     except IntegrityError as exc:  # another organisation connected the same seller a moment ago
         raise AuthorizationProblem("taken") from exc
+    wake_orders_waiting_for_a_token(account)
     return confirm_marketplaces(account)
+
+
+# What snapshots.fetch records when Login with Amazon could not give an access token (transient).
+LWA_UNANSWERED = "Login with Amazon"
+
+
+def wake_orders_waiting_for_a_token(account: SellerAccount) -> tuple[int, int]:
+    """The account has fresh tokens: fetch now the orders that waited for a usable one, and wake
+    the messages postponed for them, rather than at the next periodic pass or backoff.
+
+    Returns (orders fetched again, messages woken)."""
+    from deskbridge.pipeline import enrich  # the pipeline builds on this app, not the other way
+    from deskbridge.pipeline.models import InboundMessage
+    from deskbridge.pipeline.workrows import WorkState, wake_now
+
+    token_problems = Q(problem=OrderProblem.AUTHORIZATION) | Q(
+        problem=OrderProblem.TRANSIENT, problem_detail__startswith=LWA_UNANSWERED
+    )
+    waiting = OrderSnapshot.objects.filter(token_problems, account=account)
+    pks = list(waiting.values_list("pk", flat=True))
+    # The backoff was for the token, which is there now.
+    OrderSnapshot.objects.filter(pk__in=pks).update(next_fetch_at=None, reserved_at=None)
+    wanted = list(
+        OrderSnapshot.objects.filter(pk__in=pks, wanted_since__isnull=False).values_list("pk", flat=True)
+    )
+    for pk in wanted:
+        jobs.enqueue(enrich.REFRESH_JOB, pk)
+    messages = list(
+        InboundMessage.objects.filter(
+            state=WorkState.RETRY, conversation_message__conversation__order_snapshot__in=pks
+        ).values_list("pk", flat=True)
+    )
+    woken = wake_now(InboundMessage, messages)
+    search = OrderSearch.objects.filter(account=account, wanted_since__isnull=False).first()
+    if search is not None and buyers.search_due(search):
+        jobs.enqueue(enrich.SEARCH_JOB, account.pk)
+    if wanted or woken:
+        log.info("orders waiting for a token woken", account=account.pk, orders=len(wanted), messages=woken)
+    return len(wanted), woken
 
 
 def add_marketplaces(account: SellerAccount, marketplace_ids: list[str]) -> list[MarketplaceConnection]:
