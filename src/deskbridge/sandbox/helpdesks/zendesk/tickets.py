@@ -14,6 +14,8 @@ import secrets
 import time
 from typing import Any
 
+from django.db import transaction
+
 from deskbridge.sandbox.helpdesks.models import SandboxHelpdeskRecord
 from deskbridge.sandbox.helpdesks.state import fire_webhook
 from deskbridge.sandbox.helpdesks.zendesk import store
@@ -203,6 +205,7 @@ def _comment(
     return data, record
 
 
+@transaction.atomic
 def create_ticket(
     sub: str, actor: Record, fields: dict[str, Any], base_url: str, channel: str = "api"
 ) -> Record:
@@ -246,6 +249,7 @@ def create_ticket(
     return ticket
 
 
+@transaction.atomic
 def update_ticket(
     sub: str, actor: Record, ticket: Record, changes: dict[str, Any], base_url: str, channel: str = "api"
 ) -> Record | None:
