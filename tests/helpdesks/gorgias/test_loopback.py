@@ -341,3 +341,19 @@ def test_the_page_shows_the_ticket_and_takes_an_agent_reply(gorgias, domain, rec
         "author": "agent",
         "public": True,
     }
+
+
+def test_attachments_are_uploaded_with_the_buyer_s_message_and_downloadable(gorgias, domain):
+    from dataclasses import replace
+
+    from deskbridge.helpdesks.base import Attachment, ReplyAttachment
+
+    photo = Attachment("photo.jpg", "image/jpeg", b"\xff\xd8\xff" + bytes(range(256)) * 40)
+    customer = gorgias.upsert_customer(BUYER)
+    message = replace(buyer_message(1, "thread-files"), attachments=(photo,))
+    gorgias.open_thread(customer, BUYER, message, None)
+    assert only_ticket(domain)["messages"][0]["attachments"] == ["photo.jpg"]
+    (stored,) = records(domain, "messages")[0]["attachments"]
+    assert stored["size"] == len(photo.content) and stored["content_type"] == "image/jpeg"
+    fetched = gorgias.download(ReplyAttachment(stored["url"], "photo.jpg", "image/jpeg"))
+    assert fetched == photo.content
