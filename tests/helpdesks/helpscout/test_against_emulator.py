@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
 import pytest
 
 from deskbridge.amazon.orders import OrderContext
@@ -110,6 +111,8 @@ def test_open_thread_is_the_buyers_conversation_with_fields_and_tags_and_no_emai
     assert first["text"] == "Where is my parcel?\nIt was due Monday."
     assert seed.emails(account) == []  # no auto-reply, no notification to the buyer
     assert ticket.url.endswith(f"/conversation/{ticket.id}")
+    shown = httpx.get(ticket.url, follow_redirects=True)
+    assert shown.status_code == 200 and "Where is my parcel?" in shown.text
 
 
 def test_attachments_reach_the_conversation(connector, account):

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt
 
 from deskbridge.sandbox.helpdesks.helpscout import store
@@ -777,10 +778,8 @@ def webhook_delete(call: Call, webhook_id: int) -> HttpResponse:
     return no_content()
 
 
-def conversation_web(request: HttpRequest, conversation_id: int, number: int) -> HttpResponse:
-    """Where a ticket link (secure.helpscout.net/conversation/<id>/<number>) lands: the inbox page."""
-    from django.shortcuts import redirect
-
+def conversation_web(request: HttpRequest, conversation_id: int, number: int = 0) -> HttpResponse:
+    """Where a ticket link (secure.helpscout.net/conversation/<id>[/<number>]) lands: the inbox page."""
     found = SandboxHelpdeskRecord.objects.filter(
         helpdesk=store.HELPDESK, collection="conversations", pk=conversation_id
     ).first()

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("v2/oauth2/token", oauth.token, name="token"),
     path("authentication/authorizeClientApplication", oauth.consent, name="consent"),
     path("mailbox/<str:account>/", page.mailbox_page, name="mailbox"),
+    path("conversation/<int:conversation_id>", api.conversation_web, name="conversation"),
     path("conversation/<int:conversation_id>/<int:number>", api.conversation_web, name="conversation_web"),
     path("v2/users/me", api.endpoint(GET=api.users_me)),
     path("v2/mailboxes", api.endpoint(GET=api.mailboxes)),
