@@ -170,6 +170,17 @@ def test_the_list_shows_each_conversation_newest_first_with_its_order_status(ten
     assert '<a href="/conversations/" aria-current="page">Conversations</a>' in html
 
 
+def test_a_conversation_linked_to_the_buyers_order_shows_that_order(tenant, account):
+    """No order number in the message: the buyer search linked the conversation to an order."""
+    data = amazon_order("unshipped")
+    made = conversation(account, 1, order_id=data["orderId"], data=data)
+    Conversation.objects.filter(pk=made.pk).update(order_id="")
+
+    html = tenant.client().get(LIST).content.decode()
+
+    assert data["orderId"] in html and 'data-order-shown="shown"' in html
+
+
 def test_the_list_is_paginated(tenant, account):
     made = [conversation(account, n) for n in range(30)]
     client = tenant.client()
@@ -270,13 +281,18 @@ def test_without_details_the_page_says_why_and_links_to_reauthorization(tenant, 
     reason = "the Amazon account Harbour Lights DE needs re-authorization: https://x.example/amazon/1/"
     made = without_details(account, 1, OrderProblem.AUTHORIZATION, reason)
 
-    response = tenant.client().get(reverse("conversation_detail", args=[made.pk]))
+    url = reverse("conversation_detail", args=[made.pk])
+    html = tenant.client(Role.ADMIN).get(url).content.decode()
+    agent_html = tenant.client(Role.AGENT).get(url).content.decode()
 
-    html = response.content.decode()
     assert "Order details unavailable:" in html and reason in html
     assert f'href="{reverse("amazon_account", args=[account.pk])}"' in html
     assert "Re-authorize the Amazon account" in html
     assert "302-0000000-0000001" in html  # the Seller Central link still works
+    # An agent cannot re-authorize, and is told who can.
+    assert "Re-authorize the Amazon account" not in agent_html
+    assert "An owner or admin of your organisation can re-authorize it" in agent_html
+    assert f'href="{reverse("amazon_account", args=[account.pk])}"' in agent_html
 
 
 def test_an_order_amazon_does_not_know_offers_no_reauthorization(tenant, account):

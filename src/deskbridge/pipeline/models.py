@@ -76,6 +76,8 @@ class ConversationQuerySet(TenantQuerySet["Conversation"]):
                     models.Q(order_snapshot__data__isnull=False), output_field=models.BooleanField()
                 ),
                 order_problem_detail=models.F("order_snapshot__problem_detail"),
+                # A conversation without an order number may be linked to the buyer's order.
+                linked_order_id=models.F("order_snapshot__order_id"),
             )
             .order_by("-last_message_at", "-pk")
         )
