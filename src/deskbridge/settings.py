@@ -204,6 +204,14 @@ SPAPI_TIMEOUT_SECONDS = env_int("SPAPI_TIMEOUT_SECONDS", 20)
 #   the connection's settings as placeholders ("https://{subdomain}.zendesk.com"); unset, the real
 #   host, or in sandbox mode the sandbox's emulator on PUBLIC_URL.
 HELPDESK_TIMEOUT_SECONDS = env_int("HELPDESK_TIMEOUT_SECONDS", 20)
+# deskbridge's own OAuth app at Help Scout (the authorization code grant of its connect page).
+HELPSCOUT_CLIENT_ID = env("HELPSCOUT_CLIENT_ID")
+HELPSCOUT_CLIENT_SECRET = env("HELPSCOUT_CLIENT_SECRET")
+if SANDBOX_ENABLED and not HELPSCOUT_CLIENT_ID:
+    from deskbridge.sandbox.helpdesks import helpscout as _helpscout_sandbox
+
+    HELPSCOUT_CLIENT_ID = _helpscout_sandbox.SANDBOX_CLIENT_ID
+    HELPSCOUT_CLIENT_SECRET = _helpscout_sandbox.SANDBOX_CLIENT_SECRET
 HELPDESK_API_BASES = {
     kind: env(f"{kind.upper()}_API_BASE")
     for kind in ("zendesk", "freshdesk", "helpscout", "gorgias", "reamaze", "zohodesk", "kustomer", "onsite")

@@ -28,6 +28,12 @@ DE = "A1PA6795UKMFR9"
 LABEL = InboundMessage.label()
 
 
+@pytest.fixture(autouse=True)
+def no_delivery(monkeypatch):
+    """These tests end with the enrich step; delivery to the helpdesk has its own (tests/helpdesks)."""
+    monkeypatch.setattr("deskbridge.pipeline.inbound.deliver", lambda message, recorded, mail: None)
+
+
 @pytest.fixture
 def connection(eu_account):
     return connect(eu_account, DE)

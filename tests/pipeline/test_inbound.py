@@ -24,8 +24,10 @@ def corpus(name: str) -> bytes:
 
 @pytest.fixture(autouse=True)
 def no_enrichment(monkeypatch):
-    """These tests are about reading and threading; the enrich step has its own (test_enrich.py)."""
+    """These tests are about reading and threading; the enrich and deliver steps have their own
+    (test_enrich.py, tests/helpdesks)."""
     monkeypatch.setattr("deskbridge.pipeline.inbound.enrich", lambda message, conversation: None)
+    monkeypatch.setattr("deskbridge.pipeline.inbound.deliver", lambda message, recorded, mail: None)
 
 
 @pytest.fixture

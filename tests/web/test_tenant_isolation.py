@@ -8,6 +8,7 @@ the reason it names no object; a new URL in neither makes
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from deskbridge.core.tenancy import (
     get_scoped_or_404,
     scoped,
 )
+from deskbridge.helpdesks.models import HelpdeskConnection
 from deskbridge.pipeline.models import Conversation, ConversationMessage, Direction, InboundMessage
 from deskbridge.pipeline.workrows import WorkState
 from tests.conftest import PASSWORD, Tenant, make_tenant
@@ -205,6 +207,22 @@ def b_conversation(b: Tenant) -> Target:
     )
 
 
+def b_helpdesk_connection(b: Tenant) -> Target:
+    """B's connected helpdesk, with its credentials (encrypted at rest, never shown)."""
+    connection = HelpdeskConnection.objects.create(
+        organisation=b.organisation,
+        kind="zendesk",
+        settings={"subdomain": f"borealis{b.organisation.pk}", "email": "admin@borealis.example"},
+        secrets=json.dumps({"api_token": f"b-secret-token-{b.organisation.pk}"}),
+        account_name=f"Zendesk of {b.organisation.name}",
+    )
+    return Target(
+        {"pk": connection.pk},
+        row_snapshot(HelpdeskConnection, connection.pk),
+        [connection.account_name, f"b-secret-token-{b.organisation.pk}", f"borealis{b.organisation.pk}"],
+    )
+
+
 ADMIN_POST = {"post": "yes", "name": "hijacked", "email": "hijacked@example.com", "state": "pending"}
 
 
@@ -295,6 +313,8 @@ ID_URLS: dict[str, Entry] = {
     "amazon_disconnect": Entry(b_seller_account, NOT_FOUND, changes_own=True),
     "amazon_reauthorize": Entry(b_seller_account, NOT_FOUND),
     "conversation_detail": Entry(b_conversation, NOT_FOUND),
+    "helpdesk_disconnect": Entry(b_helpdesk_connection, NOT_FOUND, changes_own=True),
+    "helpdesk_check": Entry(b_helpdesk_connection, NOT_FOUND),
     "password_reset_confirm": Entry(b_owner_with_a_forged_reset_token, INVALID_LINK),
     "admin:view_on_site": Entry(b_organisation_on_site, ADMIN_LOGIN),
     "admin:auth_user_password_change": Entry(b_user, ADMIN_LOGIN),
@@ -311,6 +331,13 @@ ID_URLS: dict[str, Entry] = {
 
 # Parameterised URLs whose parameters name no object, with a path to try each with.
 NOT_AN_OBJECT_ID: dict[str, str] = {
+    # A helpdesk kind; the connection they make is always the requesting organisation's own.
+    "helpdesk_connect": "/helpdesk/zendesk/connect/",
+    "helpdesk_oauth_start": "/helpdesk/helpscout/oauth/",
+    "helpdesk_oauth_callback": "/helpdesk/helpscout/oauth/callback/",
+    # Helpdesks call it: the token is the connection's opaque webhook name, and the delivery must
+    # carry that connection's signature (tests/helpdesks/test_webhook_endpoint.py).
+    "helpdesk_webhook": "/webhooks/zendesk/not-a-token/",
     "admin:app_list": "/admin/core/",  # an app label
     "admin/(?P<url>.*)$": "/admin/core/membership/",  # the admin's catch-all for unknown paths
     "amazon_add_marketplaces": "/amazon/add/eu/",  # a region code
@@ -332,12 +359,22 @@ NOT_AN_OBJECT_ID: dict[str, str] = {
 }
 
 
+def emulated_helpdesk_routes(routes: list[Route]) -> set[str]:
+    """The sandbox helpdesks' routes: their ids are tickets, users … of the emulated helpdesk,
+    reached with that helpdesk's own credentials (tests/helpdesks/<kind> test them), not objects of
+    a deskbridge organisation."""
+    prefixes = tuple(f"sandbox/{kind}/" for kind in ("zendesk", "kustomer", "gorgias", "helpscout"))
+    return {r.key for r in routes if r.route.startswith(prefixes)}
+
+
 def test_every_url_that_takes_an_object_id_is_covered():
     routes = all_routes()
     with_params = {r.key for r in routes if r.params}
 
     assert {"member_role", "member_remove", "retry_work"} <= with_params  # the walk finds them
-    unknown = sorted(with_params - ID_URLS.keys() - NOT_AN_OBJECT_ID.keys())
+    unknown = sorted(
+        with_params - ID_URLS.keys() - NOT_AN_OBJECT_ID.keys() - emulated_helpdesk_routes(routes)
+    )
     assert not unknown, (
         f"URLs with parameters that this test cannot fill: add them to ID_URLS (or, if they name "
         f"no object, to NOT_AN_OBJECT_ID): {unknown}"

@@ -102,6 +102,10 @@ def reason_of(response: httpx.Response) -> str:
             for key in ("field", "path", "source"):
                 if isinstance(value.get(key), str):
                     parts.append(f"({value[key]})")
+        if isinstance(value, dict) and isinstance(value.get("details"), dict):
+            # Zendesk's 422: {"details": {"status": [{"description": "Status: closed prevents …"}]}}
+            for item in value["details"].values():
+                collect(item)
 
     collect(body)
     text = " ".join(" ".join(parts).split())
@@ -162,7 +166,10 @@ class HelpdeskHTTP:
             raise RateLimited(f"our side of the rate limit: next request in {wait:.1f} s", retry_after=wait)
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send one request (path relative to the base URL, or absolute for pagination links)."""
+        """Send one request (path relative to the base URL, or absolute for pagination links on
+        the same host: the connection's credentials never go anywhere else)."""
+        if "://" in path and httpx.URL(path).host != self.client.base_url.host:
+            raise Rejected(f"{method} {path}: not this helpdesk's host; credentials not sent")
         self._take_token()
         try:
             response = self.client.request(method, path, **kwargs)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from deskbridge.helpdesks.base import Connector
 
 
 @dataclass(frozen=True)
@@ -11,22 +16,24 @@ class Helpdesk:
     name: str
     # Re:amaze files everything under a brand/channel: the wizard asks which one per Amazon account.
     asks_for_channel: bool = False
-    # The URL name of its connect page once a connector exists; None until then.
-    connect_url_name: str | None = None
+    # "module:Class" of its connector; None until one exists.
+    connector: str | None = None
 
     @property
     def available(self) -> bool:
-        return self.connect_url_name is not None
+        return self.connector is not None
 
 
 HELPDESKS: tuple[Helpdesk, ...] = (
-    Helpdesk("zendesk", "Zendesk"),
+    Helpdesk("zendesk", "Zendesk", connector="deskbridge.helpdesks.zendesk.connector:ZendeskConnector"),
     Helpdesk("freshdesk", "Freshdesk"),
-    Helpdesk("helpscout", "Help Scout"),
-    Helpdesk("gorgias", "Gorgias"),
+    Helpdesk(
+        "helpscout", "Help Scout", connector="deskbridge.helpdesks.helpscout.connector:HelpScoutConnector"
+    ),
+    Helpdesk("gorgias", "Gorgias", connector="deskbridge.helpdesks.gorgias.connector:GorgiasConnector"),
     Helpdesk("reamaze", "Re:amaze", asks_for_channel=True),
     Helpdesk("zohodesk", "Zoho Desk"),
-    Helpdesk("kustomer", "Kustomer"),
+    Helpdesk("kustomer", "Kustomer", connector="deskbridge.helpdesks.kustomer.connector:KustomerConnector"),
     Helpdesk("onsite", "Onsite"),
 )
 BY_KIND = {h.kind: h for h in HELPDESKS}
@@ -34,3 +41,12 @@ BY_KIND = {h.kind: h for h in HELPDESKS}
 
 def available() -> list[Helpdesk]:
     return [h for h in HELPDESKS if h.available]
+
+
+def connector_class(kind: str) -> type[Connector]:
+    helpdesk = BY_KIND[kind]
+    if helpdesk.connector is None:
+        raise LookupError(f"no connector for {kind}")
+    module, _, name = helpdesk.connector.partition(":")
+    cls: type[Connector] = getattr(import_module(module), name)
+    return cls

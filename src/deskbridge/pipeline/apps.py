@@ -7,6 +7,7 @@ class PipelineConfig(AppConfig):
 
     def ready(self) -> None:
         from deskbridge.pipeline import (
+            deliver,  # noqa: F401 (registers the ticket order sync)
             enrich,  # noqa: F401 (registers the order refresh jobs)
             workrows,  # noqa: F401 (registers the work-row job and reconciler)
         )

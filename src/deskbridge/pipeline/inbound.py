@@ -7,6 +7,7 @@ from collections.abc import Callable
 from deskbridge.amazon.mail import AmazonMail, MailClass, read_amazon_mail
 from deskbridge.core.logs import get_logger
 from deskbridge.pipeline.conversations import record_buyer_message
+from deskbridge.pipeline.deliver import deliver
 from deskbridge.pipeline.enrich import enrich
 from deskbridge.pipeline.models import InboundMessage
 
@@ -36,8 +37,9 @@ def read(message: InboundMessage) -> AmazonMail:
 
 
 def thread_buyer_message(message: InboundMessage, mail: AmazonMail) -> None:
-    """Thread the message into its conversation, then enrich: the order beside it (may postpone
-    the row while a rate-limit token or another message's fetch of the same order is due)."""
+    """Thread the message into its conversation, enrich (the order beside it: may postpone the row
+    while a rate-limit token or another message's fetch of the same order is due), then deliver it
+    to the helpdesk ticket."""
     if message.connection is None:  # the address was deleted after the mail arrived
         log.warning("inbound message without a forwarding address", inbound=message.pk)
         return
@@ -48,8 +50,9 @@ def thread_buyer_message(message: InboundMessage, mail: AmazonMail) -> None:
         conversation=recorded.conversation_id,
         order_id=mail.order_id,
     )
-    if recorded.inbound_id == message.pk:  # this row's own message (a repeat was enriched before)
+    if recorded.inbound_id == message.pk:  # this row's own message (a repeat was delivered before)
         enrich(message, recorded.conversation)
+        deliver(message, recorded, mail)
 
 
 def record_only(message: InboundMessage, mail: AmazonMail) -> None:

@@ -113,6 +113,17 @@ class Conversation(TenantModel):
     order_version = models.PositiveIntegerField(default=0)
     order_unavailable = models.CharField(max_length=600, blank=True)
     order_updated_at = models.DateTimeField(null=True, blank=True)
+    # The helpdesk ticket (the deliver step's ledger, deskbridge.pipeline.deliver): where it is, who
+    # the buyer is there, and the order_updated_at whose facts the ticket shows.
+    helpdesk = models.ForeignKey(
+        "helpdesks.HelpdeskConnection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket_id = models.CharField(max_length=100, blank=True)
+    ticket_url = models.CharField(max_length=500, blank=True)
+    helpdesk_customer_id = models.CharField(max_length=100, blank=True)
+    ticket_lease_until = models.DateTimeField(null=True, blank=True)  # one worker opens the ticket
+    ticket_order_at = models.DateTimeField(null=True, blank=True)
+    ticket_order_note = models.CharField(max_length=64, blank=True)  # hash of the last order note
 
     objects: ClassVar[models.Manager[Conversation]] = ConversationQuerySet.as_manager()
 
@@ -181,6 +192,9 @@ class ConversationMessage(TenantModel):
     fingerprint = models.CharField(max_length=64, db_index=True)
     text = models.TextField(blank=True)
     sent_at = models.DateTimeField(default=timezone.now)
+    # The deliver step's ledger: the helpdesk's id of this message, once it is on the ticket.
+    helpdesk_message_id = models.CharField(max_length=100, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         constraints = [
@@ -194,3 +208,65 @@ class ConversationMessage(TenantModel):
 
     def __str__(self) -> str:
         return f"message {self.pk} of conversation {self.conversation_id}"
+
+
+class WebhookEvent(WorkRow):
+    """One signed webhook delivery from a helpdesk, stored as it came (the endpoint answers 200
+    only after this commit); the worker reads the agent replies out of it."""
+
+    kind = "helpdesk webhook"
+
+    connection = models.ForeignKey("helpdesks.HelpdeskConnection", on_delete=models.CASCADE, related_name="+")
+    event_id = models.CharField(max_length=200)
+    body = models.BinaryField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(WorkRow.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "event_id"], name="one_row_per_webhook_event")
+        ]
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"webhook event {self.pk}"
+
+    def process(self) -> None:
+        from deskbridge.pipeline import replies
+
+        replies.read_webhook_event(self)
+
+
+class OutboundReply(WorkRow):
+    """An agent's public reply in the helpdesk, on its way to the buyer through Amazon's relay.
+    One row per helpdesk message id: a webhook delivered twice (or a poll that sees it again)
+    finds the row and adds nothing."""
+
+    kind = "agent reply"
+
+    connection = models.ForeignKey("helpdesks.HelpdeskConnection", on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    ticket_id = models.CharField(max_length=100)
+    helpdesk_message_id = models.CharField(max_length=200)
+    author = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+    written_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(WorkRow.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "helpdesk_message_id"], name="one_reply_per_helpdesk_message"
+            )
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"agent reply {self.pk}"
+
+    def process(self) -> None:
+        from deskbridge.pipeline import replies
+
+        replies.send(self)

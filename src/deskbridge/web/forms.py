@@ -16,6 +16,7 @@ from deskbridge.amazon.marketplaces import Region
 from deskbridge.amazon.models import MarketplaceConnection
 from deskbridge.core.models import Role, User
 from deskbridge.helpdesks import registry
+from deskbridge.helpdesks.base import Connector
 
 
 class SignUpForm(forms.Form):
@@ -119,6 +120,32 @@ class HelpdeskChoiceForm(forms.Form):
                 "channel", _("%(name)s needs the channel or brand for this account.") % {"name": chosen.name}
             )
         return cleaned
+
+
+class HelpdeskConnectForm(forms.Form):
+    """A helpdesk's connect form, built from its connector's declared fields (Connector.fields)."""
+
+    WIDGETS: dict[str, type[forms.Widget]] = {
+        "text": forms.TextInput,
+        "email": forms.EmailInput,
+        "url": forms.URLInput,
+        "password": forms.PasswordInput,
+    }
+
+    def __init__(self, connector: type[Connector], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for spec in connector.fields:
+            widget = forms.PasswordInput if spec.secret else self.WIDGETS[spec.kind]
+            self.fields[spec.name] = forms.CharField(
+                label=spec.label,
+                help_text=spec.help,
+                required=spec.required,
+                max_length=500,
+                strip=True,
+                widget=widget(
+                    attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": spec.placeholder}
+                ),
+            )
 
 
 class ForwardingAddressForm(forms.ModelForm):

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from deskbridge.web import amazon, conversations, intake, views
+from deskbridge.web import amazon, conversations, helpdesks, intake, views, webhooks
 from deskbridge.web.forms import LoginForm
 
 urlpatterns = [
@@ -46,5 +46,12 @@ urlpatterns = [
     path("amazon/<int:pk>/marketplaces/", amazon.add_more_marketplaces, name="amazon_add_more"),
     path("amazon/<int:pk>/reauthorize/", amazon.reauthorize, name="amazon_reauthorize"),
     path("amazon/<int:pk>/disconnect/", amazon.disconnect, name="amazon_disconnect"),
+    path("helpdesk/", helpdesks.settings_page, name="helpdesk_settings"),
+    path("helpdesk/<str:kind>/connect/", helpdesks.connect, name="helpdesk_connect"),
+    path("helpdesk/<str:kind>/oauth/", helpdesks.oauth_start, name="helpdesk_oauth_start"),
+    path("helpdesk/<str:kind>/oauth/callback/", helpdesks.oauth_callback, name="helpdesk_oauth_callback"),
+    path("helpdesk/<int:pk>/check/", helpdesks.check, name="helpdesk_check"),
+    path("helpdesk/<int:pk>/disconnect/", helpdesks.disconnect, name="helpdesk_disconnect"),
+    path("webhooks/<str:kind>/<str:token>/", webhooks.receive, name="helpdesk_webhook"),
     path("intake/mime", intake.mime, name="intake_mime"),
 ]

@@ -39,8 +39,8 @@ EARLY_RENEWAL = 60  # seconds before expiry a token is renewed
 def app_credentials() -> tuple[str, str]:
     """deskbridge's own Help Scout app, for the authorization-code grant."""
     return (
-        str(getattr(settings, "HELPSCOUT_CLIENT_ID", "") or ""),
-        str(getattr(settings, "HELPSCOUT_CLIENT_SECRET", "") or ""),
+        settings.HELPSCOUT_CLIENT_ID,
+        settings.HELPSCOUT_CLIENT_SECRET,
     )
 
 

@@ -19,10 +19,8 @@ import httpx
 from django.conf import settings
 
 from deskbridge.helpdesks.base import ORDER_FIELDS
-from deskbridge.sandbox.helpdesks.helpscout import store
+from deskbridge.sandbox.helpdesks.helpscout import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, store  # noqa: F401
 
-SANDBOX_CLIENT_ID = "deskbridge-sandbox-helpscout"
-SANDBOX_CLIENT_SECRET = "sandbox-helpscout-app-secret-not-for-production"  # noqa: S105 (a sandbox value)
 STATUSES = {"active": "open", "pending": "pending", "closed": "solved", "spam": "closed"}
 THREAD_TAG_PREFIX = "thread-"  # the tag deskbridge's connector finds its tickets by
 FIELD_KEYS = {title: key for key, title in ORDER_FIELDS.items()}

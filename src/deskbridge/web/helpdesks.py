@@ -1,0 +1,184 @@
+"""Helpdesk pages: the organisation's helpdesk connections, their health, and connecting one.
+
+Connecting checks the credentials at once (`verify`) and sets up what delivery needs (`provision`:
+fields, the webhook that brings agent replies back); a refusal is shown beside the form in the
+helpdesk's own words and nothing is saved. Helpdesks that use OAuth send the user to their consent
+page and come back to `oauth_callback`. Secrets are stored encrypted and never shown again.
+"""
+
+from __future__ import annotations
+
+import secrets as random_secrets
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from deskbridge.core.logs import get_logger
+from deskbridge.core.tenancy import TenantRequest, get_scoped_or_404, scoped
+from deskbridge.helpdesks import registry
+from deskbridge.helpdesks.base import Connector
+from deskbridge.helpdesks.http import AuthenticationFailed, HelpdeskError, RateLimited, Unavailable
+from deskbridge.helpdesks.models import HelpdeskConnection
+from deskbridge.pipeline.deliver import wake_waiting
+from deskbridge.web.amazon import _manager
+from deskbridge.web.forms import HelpdeskConnectForm
+
+log = get_logger(__name__)
+OAUTH = "helpdesk_oauth"
+
+
+def _helpdesk(kind: str) -> registry.Helpdesk:
+    helpdesk = registry.BY_KIND.get(kind)
+    if helpdesk is None or not helpdesk.available:
+        raise Http404
+    return helpdesk
+
+
+def webhook_url(request: TenantRequest, connection: HelpdeskConnection) -> str:
+    from django.conf import settings
+
+    path = reverse("helpdesk_webhook", args=[connection.kind, connection.webhook_token])
+    return settings.PUBLIC_URL + path
+
+
+def explain(exc: HelpdeskError) -> str:
+    """What the user reads beside the form when the helpdesk says no."""
+    if isinstance(exc, AuthenticationFailed):
+        return _("The helpdesk refused these credentials: %(reason)s") % {"reason": exc}
+    if isinstance(exc, RateLimited):
+        return _("The helpdesk asked us to slow down. Try again in a minute.")
+    if isinstance(exc, Unavailable):
+        return _("The helpdesk could not be reached: %(reason)s") % {"reason": exc}
+    return _("The helpdesk refused the request: %(reason)s") % {"reason": exc}
+
+
+def connect_and_provision(
+    request: TenantRequest, helpdesk: registry.Helpdesk, config: dict[str, str], secret_names: set[str]
+) -> HelpdeskConnection:
+    """Verify, then provision, then save: raises HelpdeskError with nothing saved when the helpdesk
+    refuses (the connection row exists only inside the transaction until everything worked)."""
+    with transaction.atomic():
+        connection, _created = HelpdeskConnection.objects.select_for_update().get_or_create(
+            organisation=request.organisation, kind=helpdesk.kind
+        )
+        connection.set_config(config, secret_names)
+        connector = connection.connector()
+        connection.record_verified(connector.verify())
+        connector = connection.connector()  # with the ids verify found
+        connection.record_provisioned(connector.provision(webhook_url(request, connection)))
+        connection.save()
+    wake_waiting(connection.organisation_id)
+    log.info("helpdesk connected", kind=helpdesk.kind, connection=connection.pk)
+    return connection
+
+
+@login_required
+def settings_page(request: TenantRequest) -> HttpResponse:
+    connections = {c.kind: c for c in scoped(request, HelpdeskConnection)}
+    rows = [(helpdesk, connections.get(helpdesk.kind)) for helpdesk in registry.HELPDESKS]
+    return render(request, "helpdesks/settings.html", {"rows": rows})
+
+
+@login_required
+def connect(request: TenantRequest, kind: str) -> HttpResponse:
+    _manager(request)
+    helpdesk = _helpdesk(kind)
+    connector = registry.connector_class(kind)
+    form = HelpdeskConnectForm(connector, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connect_and_provision(
+                request, helpdesk, form.cleaned_data, {f.name for f in connector.fields if f.secret}
+            )
+        except HelpdeskError as exc:
+            form.add_error(None, explain(exc))
+        else:
+            messages.success(request, _("%(name)s is connected.") % {"name": helpdesk.name})
+            return redirect("helpdesk_settings")
+    return render(
+        request,
+        "helpdesks/connect.html",
+        {"helpdesk": helpdesk, "form": form, "connector": connector},
+    )
+
+
+def _redirect_uri(kind: str) -> str:
+    from django.conf import settings
+
+    return settings.PUBLIC_URL + reverse("helpdesk_oauth_callback", args=[kind])
+
+
+@login_required
+@require_POST
+def oauth_start(request: TenantRequest, kind: str) -> HttpResponse:
+    _manager(request)
+    _helpdesk(kind)
+    connector = registry.connector_class(kind)
+    if not connector.capabilities.oauth:
+        raise Http404
+    state = random_secrets.token_urlsafe(24)
+    request.session[OAUTH] = {"kind": kind, "state": state, "organisation": request.organisation.pk}
+    return HttpResponseRedirect(connector.authorize_url({}, state, _redirect_uri(kind)))
+
+
+@login_required
+def oauth_callback(request: TenantRequest, kind: str) -> HttpResponse:
+    _manager(request)
+    helpdesk = _helpdesk(kind)
+    connector = registry.connector_class(kind)
+    pending: dict[str, Any] = request.session.pop(OAUTH, None) or {}
+    state = request.GET.get("state", "")
+    if (
+        not pending
+        or pending.get("kind") != kind
+        or pending.get("organisation") != request.organisation.pk
+        or not random_secrets.compare_digest(str(pending.get("state", "")), state)
+    ):
+        messages.error(request, _("That authorization link is not valid any more. Please connect again."))
+        return redirect("helpdesk_connect", kind=kind)
+    if request.GET.get("error") or not request.GET.get("code"):
+        messages.error(request, _("%(name)s did not grant access.") % {"name": helpdesk.name})
+        return redirect("helpdesk_connect", kind=kind)
+    try:
+        tokens = connector.exchange_code({}, request.GET["code"], _redirect_uri(kind))
+        connect_and_provision(request, helpdesk, tokens, set(tokens))
+    except HelpdeskError as exc:
+        messages.error(request, explain(exc))
+        return redirect("helpdesk_connect", kind=kind)
+    messages.success(request, _("%(name)s is connected.") % {"name": helpdesk.name})
+    return redirect("helpdesk_settings")
+
+
+@login_required
+@require_POST
+def check(request: TenantRequest, pk: int) -> HttpResponse:
+    """Check the connection now (the settings page's "Check now")."""
+    _manager(request)
+    connection = get_scoped_or_404(request, HelpdeskConnection, pk=pk)
+    connector: Connector = connection.connector()
+    try:
+        connection.record_verified(connector.verify())
+        connection.save(update_fields=["account_name", "account_url", "settings"])
+    except HelpdeskError as exc:
+        connection.record_health(explain(exc))
+    else:
+        wake_waiting(connection.organisation_id)
+    return redirect("helpdesk_settings")
+
+
+@login_required
+@require_POST
+def disconnect(request: TenantRequest, pk: int) -> HttpResponse:
+    _manager(request)
+    connection = get_scoped_or_404(request, HelpdeskConnection, pk=pk)
+    name = connection.helpdesk.name
+    connection.delete()
+    messages.success(request, _("%(name)s is disconnected. Its credentials are deleted.") % {"name": name})
+    return redirect("helpdesk_settings")
