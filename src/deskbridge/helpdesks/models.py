@@ -7,7 +7,9 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +61,29 @@ class HelpdeskConnection(TenantModel):
     def __str__(self) -> str:
         return f"{self.kind} connection {self.pk}"
 
+    @classmethod
+    def connect(
+        cls, organisation: Any, kind: str, config: Mapping[str, str], secret_names: set[str]
+    ) -> HelpdeskConnection:
+        """Connect (or reconnect) the organisation's helpdesk of this kind: verify the credentials,
+        provision what delivery needs, then save. Raises HelpdeskError with nothing saved when the
+        helpdesk refuses. No transaction is held while the helpdesk is called (on SQLite it would
+        stop every other writer, the SMTP receiver's included)."""
+        connection = cls.objects.filter(organisation=organisation, kind=kind).first() or cls(
+            organisation=organisation, kind=kind
+        )
+        connection.set_config(config, secret_names)
+        connection.record_verified(connection.connector().verify())
+        # Again, with the ids verify found.
+        connection.record_provisioned(connection.connector().provision(connection.webhook_url))
+        connection.save()
+        return connection
+
+    @property
+    def webhook_url(self) -> str:
+        """Where the helpdesk sends agent replies (deskbridge.web.webhooks)."""
+        return settings.PUBLIC_URL + reverse("helpdesk_webhook", args=[self.kind, self.webhook_token])
+
     @property
     def helpdesk(self) -> registry.Helpdesk:
         return registry.BY_KIND[self.kind]
@@ -90,7 +115,10 @@ class HelpdeskConnection(TenantModel):
 
     def record_verified(self, account: Account) -> None:
         self.account_name, self.account_url = account.name, account.url
-        self.settings = {**self.settings, **dict(account.ids)}
+        # Ids fill in; they never replace what the user typed (a field of the connect form).
+        typed = {f.name for f in registry.connector_class(self.kind).fields}
+        found = {k: v for k, v in account.ids.items() if k not in typed or not self.settings.get(k)}
+        self.settings = {**self.settings, **found}
         self.record_health(None)
 
     def record_provisioned(self, provisioned: Provisioned) -> None:

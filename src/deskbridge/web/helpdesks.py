@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,13 +40,6 @@ def _helpdesk(kind: str) -> registry.Helpdesk:
     return helpdesk
 
 
-def webhook_url(request: TenantRequest, connection: HelpdeskConnection) -> str:
-    from django.conf import settings
-
-    path = reverse("helpdesk_webhook", args=[connection.kind, connection.webhook_token])
-    return settings.PUBLIC_URL + path
-
-
 def explain(exc: HelpdeskError) -> str:
     """What the user reads beside the form when the helpdesk says no."""
     if isinstance(exc, AuthenticationFailed):
@@ -59,21 +51,10 @@ def explain(exc: HelpdeskError) -> str:
     return _("The helpdesk refused the request: %(reason)s") % {"reason": exc}
 
 
-def connect_and_provision(
+def connect_and_wake(
     request: TenantRequest, helpdesk: registry.Helpdesk, config: dict[str, str], secret_names: set[str]
 ) -> HelpdeskConnection:
-    """Verify, then provision, then save: raises HelpdeskError with nothing saved when the helpdesk
-    refuses (the connection row exists only inside the transaction until everything worked)."""
-    with transaction.atomic():
-        connection, _created = HelpdeskConnection.objects.select_for_update().get_or_create(
-            organisation=request.organisation, kind=helpdesk.kind
-        )
-        connection.set_config(config, secret_names)
-        connector = connection.connector()
-        connection.record_verified(connector.verify())
-        connector = connection.connector()  # with the ids verify found
-        connection.record_provisioned(connector.provision(webhook_url(request, connection)))
-        connection.save()
+    connection = HelpdeskConnection.connect(request.organisation, helpdesk.kind, config, secret_names)
     wake_waiting(connection.organisation_id)
     log.info("helpdesk connected", kind=helpdesk.kind, connection=connection.pk)
     return connection
@@ -94,7 +75,7 @@ def connect(request: TenantRequest, kind: str) -> HttpResponse:
     form = HelpdeskConnectForm(connector, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            connect_and_provision(
+            connect_and_wake(
                 request, helpdesk, form.cleaned_data, {f.name for f in connector.fields if f.secret}
             )
         except HelpdeskError as exc:
@@ -148,7 +129,7 @@ def oauth_callback(request: TenantRequest, kind: str) -> HttpResponse:
         return redirect("helpdesk_connect", kind=kind)
     try:
         tokens = connector.exchange_code({}, request.GET["code"], _redirect_uri(kind))
-        connect_and_provision(request, helpdesk, tokens, set(tokens))
+        connect_and_wake(request, helpdesk, tokens, set(tokens))
     except HelpdeskError as exc:
         messages.error(request, explain(exc))
         return redirect("helpdesk_connect", kind=kind)

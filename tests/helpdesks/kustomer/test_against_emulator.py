@@ -119,7 +119,7 @@ def only_ticket(org: str) -> dict:
 def test_verify_and_wrong_credentials(kustomer, org):
     account = kustomer.verify()
     assert account.name == org
-    assert account.ids["org"] and account.ids["user"]
+    assert account.ids["org_id"] and account.ids["user_id"]
     with pytest.raises(AuthenticationFailed):
         KustomerConnector({"org": org, "api_key": "not-the-key"}).verify()
     with pytest.raises(AuthenticationFailed):  # another org's key

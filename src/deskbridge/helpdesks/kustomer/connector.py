@@ -150,7 +150,7 @@ class KustomerConnector(Connector):
         return Account(
             name=str(token.get("orgName") or self.config.get("org", "")),
             url=self.web_base,
-            ids={"org": str(token.get("org", "")), "user": str(token.get("user", ""))},
+            ids={"org_id": str(token.get("org", "")), "user_id": str(token.get("user", ""))},
         )
 
     def provision(self, webhook_url: str) -> Provisioned:
