@@ -166,11 +166,17 @@ def open_ticket(
             return
         raise NotNow(now + timedelta(seconds=5), "another message of the conversation is opening its ticket")
     buyer = buyer_of(conversation)
-    customer_id = connector.upsert_customer(buyer)
-    ticket = connector.find_thread(message.thread_external_id)
-    found = ticket is not None
-    if ticket is None:
-        ticket = connector.open_thread(customer_id, buyer, message, order_context(conversation))
+    try:
+        customer_id = connector.upsert_customer(buyer)
+        ticket = connector.find_thread(message.thread_external_id)
+        found = ticket is not None
+        if ticket is None:
+            ticket = connector.open_thread(customer_id, buyer, message, order_context(conversation))
+    except BaseException:
+        # Let the next attempt (this message's or another's) open it; a ticket made before the
+        # error is found again by its external id.
+        Conversation.objects.filter(pk=conversation.pk).update(ticket_lease_until=None)
+        raise
     Conversation.objects.filter(pk=conversation.pk).update(
         helpdesk=connection,
         ticket_id=ticket.id,
