@@ -334,3 +334,56 @@ class OrderSearch(TenantModel):
 
     def __str__(self) -> str:
         return f"order search of {self.account_id}"
+
+
+class ReplyPolicy(TenantModel):
+    """How hard each of Amazon's content rules is enforced on an organisation's replies: a rule set to
+    "block" stops the reply, "warn" sends it and tells the agent (amazon.md §13.3). One row per
+    organisation; rules it does not name follow `relay.DEFAULT_POLICY`."""
+
+    rules = models.JSONField(_("rules"), default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["organisation"], name="one_reply_policy_per_organisation")
+        ]
+        verbose_name = _("reply policy")
+        verbose_name_plural = _("reply policies")
+
+    def __str__(self) -> str:
+        return f"reply policy of organisation {self.organisation_id}"
+
+    def effective_rules(self) -> dict[str, str]:
+        """DEFAULT_POLICY with this row's valid choices over it; unknown rules and values are ignored."""
+        from deskbridge.amazon.relay import DEFAULT_POLICY, SEVERITIES
+
+        rules = dict(DEFAULT_POLICY)
+        if isinstance(self.rules, dict):
+            rules.update({k: v for k, v in self.rules.items() if k in DEFAULT_POLICY and v in SEVERITIES})
+        return rules
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from deskbridge.amazon.relay import DEFAULT_POLICY, SEVERITIES
+
+        if not isinstance(self.rules, dict):
+            raise ValidationError({"rules": _("Rules must map a rule to “block” or “warn”.")})
+        for rule, severity in self.rules.items():
+            if rule not in DEFAULT_POLICY:
+                raise ValidationError({"rules": _("Unknown rule: %(rule)s.") % {"rule": rule}})
+            if severity not in SEVERITIES:
+                raise ValidationError(
+                    {"rules": _("The rule %(rule)s must be “block” or “warn”.") % {"rule": rule}}
+                )
+
+    @classmethod
+    def rules_for(cls, organisation: Any) -> dict[str, str]:
+        """The rules an organisation's replies are checked with: its own choices, else Amazon's defaults."""
+        policy = cls.objects.for_org(organisation).first()
+        if policy is None:
+            from deskbridge.amazon.relay import DEFAULT_POLICY
+
+            return dict(DEFAULT_POLICY)
+        return policy.effective_rules()
