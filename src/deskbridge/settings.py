@@ -170,6 +170,14 @@ AMAZON_LWA_TOKEN_URL = env("AMAZON_LWA_TOKEN_URL", "https://api.amazon.com/auth/
 AMAZON_SPAPI_URL = env("AMAZON_SPAPI_URL")
 SANDBOX_ENABLED = DEMO or env_bool("SANDBOX")
 SANDBOX_SPAPI_LATENCY_MS = max(0, env_int("SANDBOX_SPAPI_LATENCY_MS", 0))  # per emulated SP-API call
+SANDBOX_RELAY_PORT = env_int("SANDBOX_RELAY_PORT", 2526)  # the sandbox Amazon relay, on SMTP_HOST
+# Replies to buyers go to Amazon's relay: to the MX of the alias's relay domain, or through this
+# smart host when set; in sandbox mode the sandbox relay, unless SMTP_RELAY_HOST says otherwise.
+SMTP_RELAY_HOST = env("SMTP_RELAY_HOST")
+SMTP_RELAY_PORT = env_int("SMTP_RELAY_PORT", 25)
+if SANDBOX_ENABLED and not SMTP_RELAY_HOST:
+    SMTP_RELAY_HOST = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(SMTP_HOST, SMTP_HOST)  # noqa: S104
+    SMTP_RELAY_PORT = env_int("SMTP_RELAY_PORT", SANDBOX_RELAY_PORT)
 if SANDBOX_ENABLED and not AMAZON_APP_ID:
     from deskbridge.sandbox.amazon import app as _sandbox
 
@@ -198,6 +206,19 @@ ORDER_WAIT_SECONDS = env_int("ORDER_WAIT_SECONDS", 900)
 ORDER_FETCH_ATTEMPTS = env_int("ORDER_FETCH_ATTEMPTS", 6)
 ORDER_SEARCH_DAYS = env_int("ORDER_SEARCH_DAYS", 30)
 SPAPI_TIMEOUT_SECONDS = env_int("SPAPI_TIMEOUT_SECONDS", 20)
+
+# Outbound mail (agents' replies through Amazon's relay, deskbridge.mail.outbound): DKIM-signed
+# for INBOUND_DOMAIN with the key in DKIM_KEY_FILE (default <DATA_DIR>/dkim.pem, made on first use;
+# `deskbridge doctor` prints the TXT record to publish under DKIM_SELECTOR._domainkey.<domain>).
+# SMTP_RELAY_VERIFY_TLS: check the smart host's certificate (MX hosts get opportunistic TLS).
+DKIM_SELECTOR = env("DKIM_SELECTOR", "deskbridge")
+DKIM_KEY_FILE = env("DKIM_KEY_FILE")
+SMTP_RELAY_VERIFY_TLS = env_bool("SMTP_RELAY_VERIFY_TLS", True)
+# SMTP_RELAY_LOOKUP_URL: a list of the messages the smart host accepted (JSON), read after a crash
+# between its 250 and our record of it; unset, such a reply is not sent again and the agent is told.
+SMTP_RELAY_LOOKUP_URL = env("SMTP_RELAY_LOOKUP_URL")
+if SANDBOX_ENABLED and not SMTP_RELAY_LOOKUP_URL:
+    SMTP_RELAY_LOOKUP_URL = "/sandbox/amazon/relay/messages.json"  # a path: PUBLIC_URL goes in front
 
 # Helpdesks (deskbridge.helpdesks). HELPDESK_TIMEOUT_SECONDS: the timeout of one API request.
 # DESKBRIDGE_<KIND>_API_BASE (e.g. DESKBRIDGE_ZENDESK_API_BASE): where that helpdesk's API is, with

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from deskbridge.amazon.mail import AmazonMail, MailClass, read_amazon_mail
 from deskbridge.core.logs import get_logger
+from deskbridge.pipeline import relay_mail
 from deskbridge.pipeline.conversations import record_buyer_message
 from deskbridge.pipeline.deliver import deliver
 from deskbridge.pipeline.enrich import enrich
@@ -62,4 +63,8 @@ def record_only(message: InboundMessage, mail: AmazonMail) -> None:
 
 HANDLERS: dict[MailClass, Callable[[InboundMessage, AmazonMail], None]] = {
     MailClass.BUYER_MESSAGE: thread_buyer_message,
+    MailClass.SELLER_COPY: relay_mail.record_seller_copy,
+    MailClass.DELIVERY_FAILURE: relay_mail.record_refusal,
+    MailClass.BUYER_OPT_OUT: relay_mail.record_refusal,
+    MailClass.MAILER_DAEMON: relay_mail.record_refusal,
 }

@@ -236,6 +236,14 @@ class WebhookEvent(WorkRow):
         replies.read_webhook_event(self)
 
 
+class ReplyOutcome(models.TextChoices):
+    SENT = "sent", _("Sent to the buyer")
+    BLOCKED = "blocked", _("Not sent: against Amazon's rules")
+    REFUSED = "refused", _("Refused by Amazon")
+    FAILED = "failed", _("Could not be sent")
+    UNKNOWN = "unknown", _("Maybe sent: check Seller Central")
+
+
 class OutboundReply(WorkRow):
     """An agent's public reply in the helpdesk, on its way to the buyer through Amazon's relay.
     One row per helpdesk message id: a webhook delivered twice (or a poll that sees it again)
@@ -254,6 +262,17 @@ class OutboundReply(WorkRow):
     html = models.TextField(blank=True)
     attachments = models.JSONField(default=list, blank=True)
     written_at = models.DateTimeField(null=True, blank=True)
+    # Sending (deskbridge.pipeline.replies): the message as composed (our Message-ID in it), what
+    # the content check found, when the attempt began (recorded before the relay is called, so that a
+    # crash after its 250 is noticed), and how it ended.
+    outcome = models.CharField(max_length=10, choices=ReplyOutcome.choices, blank=True, db_index=True)
+    message_id = models.CharField(max_length=300, blank=True, db_index=True)
+    raw = models.BinaryField(null=True, blank=True)
+    findings = models.JSONField(default=list, blank=True)
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    relay_response = models.CharField(max_length=500, blank=True)
+    refusal = models.CharField(max_length=1000, blank=True)
 
     class Meta(WorkRow.Meta):
         constraints = [
