@@ -35,6 +35,24 @@ def check_secrets() -> str:
     return f"{len(secrets.keyring()._fernets)} key(s); {count} stored secret(s) decrypt"
 
 
+def check_outbound_dkim() -> str:
+    """Our replies are DKIM-signed for the inbound domain: the public key must be in its DNS."""
+    from django.conf import settings
+
+    from deskbridge.mail import outbound
+    from deskbridge.mail.resolvers import dns_resolve
+
+    name, record = outbound.dkim_record()
+    if settings.SANDBOX_ENABLED:
+        return f"sandbox: replies are signed; publish TXT {name} in production"
+    published = dns_resolve(name, "TXT")
+    if record not in published:
+        raise RuntimeError(
+            f'publish this TXT record so that Amazon can verify our replies: {name} "{record}"'
+        )
+    return f"{name} published"
+
+
 class Command(BaseCommand):
     help = "Check that this installation's database, queue and keys work, and say what to fix."
 
@@ -42,6 +60,7 @@ class Command(BaseCommand):
         ("database", check_database),
         ("queue", check_queue),
         ("secrets", check_secrets),
+        ("outbound DKIM", check_outbound_dkim),
     ]
 
     def handle(self, *args, **options):
