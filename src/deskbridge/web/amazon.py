@@ -20,6 +20,7 @@ from deskbridge.amazon.marketplaces import Region
 from deskbridge.amazon.models import AuthorizationRequest, MarketplaceConnection, SellerAccount
 from deskbridge.core.tenancy import TenantRequest, get_scoped_or_404, scoped
 from deskbridge.helpdesks import registry
+from deskbridge.helpdesks.models import HelpdeskConnection
 from deskbridge.web.forms import ForwardingAddressForm, HelpdeskChoiceForm, MarketplacesForm
 
 WIZARD = "amazon_wizard"
@@ -38,6 +39,22 @@ def _region(code: str) -> Region:
         return Region(code.upper())
     except ValueError:
         raise Http404 from None
+
+
+def helpdesk_notices(
+    request: TenantRequest, accounts: list[SellerAccount], back: str
+) -> list[dict[str, Any]]:
+    """The helpdesks these accounts chose in the wizard that are not connected yet: each with the
+    link to connect it, coming back to `back`."""
+    from deskbridge.web.helpdesks import connect_url  # it imports this module
+
+    connected = set(scoped(request, HelpdeskConnection).values_list("kind", flat=True))
+    kinds = dict.fromkeys(a.helpdesk_kind for a in accounts if a.helpdesk_kind and not a.disconnected_at)
+    return [
+        {"helpdesk": registry.BY_KIND[kind], "url": connect_url(kind, back)}
+        for kind in kinds
+        if kind not in connected and kind in registry.BY_KIND and registry.BY_KIND[kind].available
+    ]
 
 
 @login_required
@@ -74,7 +91,11 @@ def _wizard(request: TenantRequest) -> dict[str, Any]:
 def add_helpdesk(request: TenantRequest) -> HttpResponse:
     _manager(request)
     data = _wizard(request)
-    form = HelpdeskChoiceForm(request.POST if request.method == "POST" else None)
+    connected = set(scoped(request, HelpdeskConnection).values_list("kind", flat=True))
+    chosen = data.get("helpdesk") or (min(connected) if len(connected) == 1 else "")
+    form = HelpdeskChoiceForm(
+        request.POST if request.method == "POST" else None, initial={"helpdesk": chosen}
+    )
     if request.method == "POST" and form.is_valid():
         data.update(
             helpdesk=form.cleaned_data.get("helpdesk", ""), channel=form.cleaned_data.get("channel", "")
@@ -84,7 +105,12 @@ def add_helpdesk(request: TenantRequest) -> HttpResponse:
     return render(
         request,
         "amazon/add_helpdesk.html",
-        {"form": form, "helpdesks": registry.HELPDESKS, "available": registry.available(), "step": 3},
+        {
+            "form": form,
+            "connected": connected,
+            "coming_soon": [h for h in registry.HELPDESKS if not h.available],
+            "step": 3,
+        },
     )
 
 
@@ -247,7 +273,12 @@ def account(request: TenantRequest, pk: int) -> HttpResponse:
     seller = get_scoped_or_404(request, SellerAccount, pk=pk)
     connections = list(seller.marketplaces.all())
     if not connections:
-        return render(request, "amazon/account.html", {"account": seller, "connections": []})
+        notices = helpdesk_notices(request, [seller], request.path)
+        return render(
+            request,
+            "amazon/account.html",
+            {"account": seller, "connections": [], "helpdesk_notices": notices},
+        )
     selected = next((c for c in connections if c.marketplace_id == request.GET.get("m")), connections[0])
     form = ForwardingAddressForm(instance=selected, prefix="address")
     return _account_page(request, seller, connections, selected, form)
@@ -263,6 +294,7 @@ def _account_page(
 ) -> HttpResponse:
     context = {
         "account": seller,
+        "helpdesk_notices": helpdesk_notices(request, [seller], request.path),
         "connections": connections,
         "selected": selected,
         "form": form,

@@ -101,7 +101,7 @@ class MarketplacesForm(forms.Form):
 
 
 class HelpdeskChoiceForm(forms.Form):
-    """Wizard step 3: which helpdesk this account's messages go to (optional until one exists)."""
+    """Wizard step 3: which helpdesk this account's messages go to: one with a connector, or later."""
 
     helpdesk = forms.ChoiceField(label=_("Helpdesk"), required=False, widget=forms.RadioSelect)
     channel = forms.CharField(label=_("Channel or brand"), required=False, max_length=200)
@@ -110,7 +110,9 @@ class HelpdeskChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["helpdesk"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [(h.kind, h.name) for h in registry.available()]
+        field.choices = [(h.kind, h.name) for h in registry.available()] + [("", _("Choose later"))]
+        if not any(h.asks_for_channel for h in registry.available()):
+            del self.fields["channel"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -123,7 +125,11 @@ class HelpdeskChoiceForm(forms.Form):
 
 
 class HelpdeskConnectForm(forms.Form):
-    """A helpdesk's connect form, built from its connector's declared fields (Connector.fields)."""
+    """A helpdesk's connect form, built from its connector's declared fields (Connector.fields).
+
+    For a connection that exists (`stored`: its settings and secrets), the other fields start with
+    their saved values; secret fields start empty (a secret is never shown again) and, left empty,
+    keep the saved secret."""
 
     WIDGETS: dict[str, type[forms.Widget]] = {
         "text": forms.TextInput,
@@ -132,20 +138,45 @@ class HelpdeskConnectForm(forms.Form):
         "password": forms.PasswordInput,
     }
 
-    def __init__(self, connector: type[Connector], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, connector: type[Connector], *args: Any, stored: dict[str, str] | None = None, **kwargs: Any
+    ) -> None:
+        self.stored = stored or {}
+        initial = {
+            f.name: self.stored[f.name] for f in connector.fields if not f.secret and f.name in self.stored
+        }
+        kwargs["initial"] = {**initial, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
+        self.specs = connector.fields
         for spec in connector.fields:
             widget = forms.PasswordInput if spec.secret else self.WIDGETS[spec.kind]
+            attrs = {"autocomplete": "off", "spellcheck": "false", "placeholder": spec.placeholder}
+            kept = spec.secret and bool(self.stored.get(spec.name))
+            if kept:
+                attrs["placeholder"] = str(_("Saved (leave empty to keep it)"))
             self.fields[spec.name] = forms.CharField(
                 label=spec.label,
                 help_text=spec.help,
-                required=spec.required,
+                required=spec.required and not kept,
                 max_length=500,
                 strip=True,
-                widget=widget(
-                    attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": spec.placeholder}
-                ),
+                widget=widget(attrs=attrs),
             )
+
+    @property
+    def secret_names(self) -> set[str]:
+        return {spec.name for spec in self.specs if spec.secret}
+
+    def config(self) -> dict[str, str]:
+        """The values to connect with: a secret left empty is not sent, so the saved one stays."""
+        return {
+            name: value for name, value in self.cleaned_data.items() if value or name not in self.secret_names
+        }
+
+    @property
+    def typed_secrets(self) -> bool:
+        """Whether a new secret was typed (rather than every saved one kept)."""
+        return any(self.cleaned_data.get(name) for name in self.secret_names)
 
 
 class ForwardingAddressForm(forms.ModelForm):

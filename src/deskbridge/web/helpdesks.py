@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import secrets as random_secrets
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,6 +34,8 @@ from deskbridge.web.forms import HelpdeskConnectForm
 
 log = get_logger(__name__)
 OAUTH = "helpdesk_oauth"
+# What an authorization-code grant leaves on a connection (deskbridge.helpdesks.helpscout.oauth).
+OAUTH_TOKENS = ("access_token", "refresh_token", "expires_at")
 
 
 def _helpdesk(kind: str) -> registry.Helpdesk:
@@ -60,6 +65,22 @@ def connect_and_wake(
     return connection
 
 
+def next_url(request: TenantRequest) -> str:
+    """Where to go after connecting: `?next=` (or the form's `next`) when it is a path of this site."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return ""
+
+
+def connect_url(kind: str, next_path: str = "") -> str:
+    """The connect page of a helpdesk, coming back to `next_path` once connected."""
+    url = reverse("helpdesk_connect", args=[kind])
+    return f"{url}?{urlencode({'next': next_path})}" if next_path else url
+
+
 @login_required
 def settings_page(request: TenantRequest) -> HttpResponse:
     connections = {c.kind: c for c in scoped(request, HelpdeskConnection)}
@@ -72,27 +93,42 @@ def connect(request: TenantRequest, kind: str) -> HttpResponse:
     _manager(request)
     helpdesk = _helpdesk(kind)
     connector = registry.connector_class(kind)
-    form = HelpdeskConnectForm(connector, request.POST if request.method == "POST" else None)
+    existing = scoped(request, HelpdeskConnection).filter(kind=kind).first()
+    form = HelpdeskConnectForm(
+        connector,
+        request.POST if request.method == "POST" else None,
+        stored=existing.config() if existing else None,
+    )
+    back = next_url(request)
     if request.method == "POST" and form.is_valid():
+        config, secret_names = form.config(), form.secret_names
+        if connector.capabilities.oauth and form.typed_secrets:
+            # The app's own credentials replace an earlier "Connect with …": its tokens go.
+            config.update(dict.fromkeys(OAUTH_TOKENS, ""))
+            secret_names |= set(OAUTH_TOKENS)
         try:
-            connect_and_wake(
-                request, helpdesk, form.cleaned_data, {f.name for f in connector.fields if f.secret}
-            )
+            connect_and_wake(request, helpdesk, config, secret_names)
         except HelpdeskError as exc:
             form.add_error(None, explain(exc))
         else:
             messages.success(request, _("%(name)s is connected.") % {"name": helpdesk.name})
-            return redirect("helpdesk_settings")
+            return redirect(back or "helpdesk_settings")
     return render(
         request,
         "helpdesks/connect.html",
-        {"helpdesk": helpdesk, "form": form, "connector": connector},
+        {
+            "helpdesk": helpdesk,
+            "form": form,
+            # The class itself would be called by the template engine: its capabilities instead.
+            "capabilities": connector.capabilities,
+            "existing": existing,
+            "next": back,
+        },
+        status=422 if form.errors else 200,
     )
 
 
 def _redirect_uri(kind: str) -> str:
-    from django.conf import settings
-
     return settings.PUBLIC_URL + reverse("helpdesk_oauth_callback", args=[kind])
 
 
@@ -100,13 +136,24 @@ def _redirect_uri(kind: str) -> str:
 @require_POST
 def oauth_start(request: TenantRequest, kind: str) -> HttpResponse:
     _manager(request)
-    _helpdesk(kind)
+    helpdesk = _helpdesk(kind)
     connector = registry.connector_class(kind)
     if not connector.capabilities.oauth:
         raise Http404
     state = random_secrets.token_urlsafe(24)
-    request.session[OAUTH] = {"kind": kind, "state": state, "organisation": request.organisation.pk}
-    return HttpResponseRedirect(connector.authorize_url({}, state, _redirect_uri(kind)))
+    try:
+        consent = connector.authorize_url({}, state, _redirect_uri(kind))
+    except HelpdeskError as exc:
+        messages.error(request, explain(exc))
+        return redirect(connect_url(kind, next_url(request)))
+    request.session[OAUTH] = {
+        "kind": kind,
+        "state": state,
+        "organisation": request.organisation.pk,
+        "next": next_url(request),
+    }
+    log.info("helpdesk oauth started", kind=helpdesk.kind)
+    return HttpResponseRedirect(consent)
 
 
 @login_required
@@ -124,17 +171,20 @@ def oauth_callback(request: TenantRequest, kind: str) -> HttpResponse:
     ):
         messages.error(request, _("That authorization link is not valid any more. Please connect again."))
         return redirect("helpdesk_connect", kind=kind)
+    back = str(pending.get("next") or "")
     if request.GET.get("error") or not request.GET.get("code"):
         messages.error(request, _("%(name)s did not grant access.") % {"name": helpdesk.name})
-        return redirect("helpdesk_connect", kind=kind)
+        return redirect(connect_url(kind, back))
     try:
         tokens = connector.exchange_code({}, request.GET["code"], _redirect_uri(kind))
-        connect_and_wake(request, helpdesk, tokens, set(tokens))
+        # The tokens replace the secrets of an app's own credentials typed earlier on the form.
+        typed = {f.name for f in connector.fields if f.secret}
+        connect_and_wake(request, helpdesk, {**dict.fromkeys(typed, ""), **tokens}, typed | set(tokens))
     except HelpdeskError as exc:
         messages.error(request, explain(exc))
-        return redirect("helpdesk_connect", kind=kind)
+        return redirect(connect_url(kind, back))
     messages.success(request, _("%(name)s is connected.") % {"name": helpdesk.name})
-    return redirect("helpdesk_settings")
+    return redirect(back or "helpdesk_settings")
 
 
 @login_required
@@ -149,9 +199,13 @@ def check(request: TenantRequest, pk: int) -> HttpResponse:
         connection.save(update_fields=["account_name", "account_url", "settings"])
     except HelpdeskError as exc:
         connection.record_health(explain(exc))
+        messages.error(
+            request, _("%(name)s needs attention: see below.") % {"name": connection.helpdesk.name}
+        )
     else:
+        messages.success(request, _("%(name)s is working.") % {"name": connection.helpdesk.name})
         wake_waiting(connection.organisation_id)
-    return redirect("helpdesk_settings")
+    return redirect(f"{reverse('helpdesk_settings')}#helpdesk-{connection.kind}")
 
 
 @login_required
@@ -161,5 +215,6 @@ def disconnect(request: TenantRequest, pk: int) -> HttpResponse:
     connection = get_scoped_or_404(request, HelpdeskConnection, pk=pk)
     name = connection.helpdesk.name
     connection.delete()
+    log.info("helpdesk disconnected", kind=connection.kind)
     messages.success(request, _("%(name)s is disconnected. Its credentials are deleted.") % {"name": name})
     return redirect("helpdesk_settings")

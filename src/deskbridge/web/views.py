@@ -18,7 +18,9 @@ from django.views.i18n import set_language
 from deskbridge.amazon.models import MarketplaceConnection, SellerAccount
 from deskbridge.core.models import Membership, Organisation, Role, User
 from deskbridge.core.tenancy import TenantRequest, choose_organisation, get_scoped_or_404, scoped
+from deskbridge.helpdesks.models import HelpdeskConnection
 from deskbridge.pipeline.workrows import WorkState, work_row_models
+from deskbridge.web.amazon import helpdesk_notices
 from deskbridge.web.forms import AddMemberForm, OrganisationForm, RoleForm, SignUpForm
 
 
@@ -81,7 +83,13 @@ def dashboard(request: TenantRequest) -> HttpResponse:
         "marketplaces": connections.count(),
         "addresses": connections.exclude(forwarding_address="").count(),
     }
-    return render(request, "web/dashboard.html", {"work": work, "amazon": amazon})
+    context = {
+        "work": work,
+        "amazon": amazon,
+        "helpdesks": list(scoped(request, HelpdeskConnection)),
+        "helpdesk_notices": helpdesk_notices(request, live_accounts, request.path),
+    }
+    return render(request, "web/dashboard.html", context)
 
 
 @login_required
