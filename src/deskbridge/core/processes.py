@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
 import uvicorn
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connections
 
 from deskbridge.core.jobs import Worker
 from deskbridge.core.logs import get_logger
@@ -36,18 +43,27 @@ def run_web(
     with_smtp: bool | None = None,
     host: str | None = None,
     port: int | None = None,
+    when_up: Callable[[], None] | None = None,
+    open_while_starting: str = "/sandbox/",
 ) -> None:
     """uvicorn in the foreground. with_worker adds the job worker (and the reconciler) in threads;
     with_smtp the SMTP receiver in a thread. `serve` and `demo` pass with_worker=True, which brings
-    the SMTP receiver along unless with_smtp says otherwise: one process that does everything."""
+    the SMTP receiver along unless with_smtp says otherwise: one process that does everything.
+
+    `when_up` runs in a thread once the server listens, for set-up that needs it answering (the
+    demo connects its helpdesk through the sandbox's API over HTTP). Until it returns, requests
+    outside `open_while_starting` wait for it, so that the first page anyone sees is a finished
+    installation. If it raises, the server stops and run_web raises that exception."""
+    from deskbridge.asgi import application
     from deskbridge.mail.smtpd import Receiver
 
     with_smtp = with_worker if with_smtp is None else with_smtp
     # Bound before anything starts, so that a taken SMTP port stops the process with one sentence.
     receiver = Receiver() if with_smtp else None
     worker = Worker(periodic=True) if with_worker else None
+    ready = threading.Event()
     config = uvicorn.Config(
-        "deskbridge.asgi:application",
+        application if when_up is None else HeldUntilReady(application, ready, open_while_starting),
         host=host or settings.WEB_HOST,
         port=port or settings.WEB_PORT,
         log_config=None,  # our logging (deskbridge.core.logs) is already configured
@@ -59,10 +75,48 @@ def run_web(
         receiver.start()
     if worker is not None:
         worker.start_in_background()
+    failures: list[BaseException] = []
+    if when_up is not None:
+        threading.Thread(
+            target=_run_when_up, args=(server, when_up, ready, failures), name="when-up", daemon=True
+        ).start()
     try:
         server.run()
     finally:
+        ready.set()
         if receiver is not None:
             receiver.stop()
         if worker is not None:
             worker.stop()
+    if failures:
+        raise failures[0]
+
+
+class HeldUntilReady:
+    """ASGI middleware: until `ready` is set, HTTP requests outside `open_prefix` wait for it."""
+
+    def __init__(self, app: Any, ready: threading.Event, open_prefix: str) -> None:
+        self.app, self.ready, self.open_prefix = app, ready, open_prefix
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(self.open_prefix):
+            while not self.ready.is_set():
+                await asyncio.sleep(0.05)
+        await self.app(scope, receive, send)
+
+
+def _run_when_up(
+    server: uvicorn.Server, when_up: Callable[[], None], ready: threading.Event, failures: list[BaseException]
+) -> None:
+    try:
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.05)
+        when_up()
+    except BaseException as exc:  # handed to run_web's caller, in the main thread
+        failures.append(exc)
+        server.should_exit = True
+    finally:
+        connections.close_all()  # this thread's
+        ready.set()
