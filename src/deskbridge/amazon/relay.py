@@ -246,7 +246,7 @@ def compose_reply(
         raise ValueError(f"The Message-ID domain is not a host name: {message_id_domain!r}")
 
     clean = strip_quoted(text=text or "", html=html or "")
-    message_id = f"<deskbridge.{uuid.uuid4()}@{domain}>"
+    message_id = f"<deskbridge.{uuid.uuid4().hex}@{domain}>"
 
     parent = _message_id(in_reply_to or "")
     thread = [mid for mid in (_message_id(r) for r in references) if mid]

@@ -61,6 +61,7 @@ _ATTRIBUTIONS = [
 ]
 
 _DATE_OR_ADDRESS = re.compile(r"\d|@")
+_SENTENCE_END = (".", "!", "?", "。", "！", "？", "…")
 
 # Outlook's header block: a From line and, within the next lines, a Sent/Date/To/Subject line.
 _HEADER_FROM = re.compile(
@@ -208,16 +209,21 @@ def _is_attribution(line: str) -> bool:
 def _attribution(text: str) -> int | None:
     lines = text.split("\n")
     starts = _line_starts(text)
-    for i, line in enumerate(lines):
-        head = line.lstrip(" \t>")
-        if not head or len(head) > 400:
+    heads = [line.strip(" \t>") for line in lines]
+    alone = [bool(h) and len(h) <= 400 and _is_attribution(" ".join(h.split())) for h in heads]
+    for i, head in enumerate(heads):
+        if alone[i]:
+            return starts[i]
+        if not head or len(head) > 400 or head.endswith(_SENTENCE_END):
             continue
+        # A wrapped attribution: this line and the next one or two, none of them blank and none an
+        # attribution of its own (that one is found on its own line).
         candidate = head
-        for extra in range(3):
-            if extra:
-                if i + extra >= len(lines):
-                    break
-                candidate = f"{candidate} {lines[i + extra].strip(' >')}"
+        for extra in (1, 2):
+            j = i + extra
+            if j >= len(lines) or not heads[j] or alone[j]:
+                break
+            candidate = f"{candidate} {heads[j]}"
             joined = " ".join(candidate.split())
             if len(joined) > 700:
                 break
