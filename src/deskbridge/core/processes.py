@@ -44,6 +44,7 @@ def run_web(
     host: str | None = None,
     port: int | None = None,
     when_up: Callable[[], None] | None = None,
+    with_relay: bool | None = None,
     open_while_starting: str = "/sandbox/",
 ) -> None:
     """uvicorn in the foreground. with_worker adds the job worker (and the reconciler) in threads;
@@ -60,6 +61,9 @@ def run_web(
     with_smtp = with_worker if with_smtp is None else with_smtp
     # Bound before anything starts, so that a taken SMTP port stops the process with one sentence.
     receiver = Receiver() if with_smtp else None
+    # The sandbox Amazon's relay comes along wherever the sandbox runs everything in one process.
+    with_relay = with_worker and settings.SANDBOX_ENABLED if with_relay is None else with_relay
+    relay = _sandbox_relay() if with_relay else None
     worker = Worker(periodic=True) if with_worker else None
     ready = threading.Event()
     config = uvicorn.Config(
@@ -73,6 +77,8 @@ def run_web(
     server = uvicorn.Server(config)
     if receiver is not None:
         receiver.start()
+    if relay is not None:
+        relay.start()
     if worker is not None:
         worker.start_in_background()
     failures: list[BaseException] = []
@@ -86,10 +92,18 @@ def run_web(
         ready.set()
         if receiver is not None:
             receiver.stop()
+        if relay is not None:
+            relay.stop()
         if worker is not None:
             worker.stop()
     if failures:
         raise failures[0]
+
+
+def _sandbox_relay() -> Any:
+    from deskbridge.sandbox.amazon.relay import Relay
+
+    return Relay()
 
 
 class HeldUntilReady:

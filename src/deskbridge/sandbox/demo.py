@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from deskbridge.amazon import endpoints, marketplaces, onboarding
 from deskbridge.amazon.models import SellerAccount
@@ -164,6 +165,7 @@ def write_demo_json(login: dict[str, Any], web_url: str, helpdesk: dict[str, Any
         "addresses": login["addresses"],
         "orders": login["orders"],
         **({"helpdesk": helpdesk} if helpdesk else {}),
+        "relay_outbox": web_url + reverse("sandbox_amazon:relay_messages"),
     }
     path = demo_json_path()
     partial = path.with_name(f".{path.name}.partial")

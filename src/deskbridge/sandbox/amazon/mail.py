@@ -447,3 +447,122 @@ def send(raw: bytes, mail_from: str, to: str, host: str | None = None, port: int
             f"could not deliver to the SMTP receiver at {host or target_host}:{port or target_port} ({exc}); "
             "is `deskbridge demo`, `serve` or `smtpd` running?"
         ) from None
+
+
+def remember_buyer_alias(alias: str, seller_id: str, marketplace: Marketplace) -> None:
+    """Record whose buyer an alias is, so that the sandbox relay delivers the seller's replies to it."""
+    from deskbridge.sandbox.amazon.models import SandboxBuyerAlias
+
+    SandboxBuyerAlias.remember(alias, seller_id, marketplace.id)
+
+
+# --- the relay's delivery-failure notices (amazon.md §12.12, §15) -----------------------------------
+
+NOTICE_SENDER = "donotreply@amazon.com"
+OPT_OUT_SENDER = "auto-communication@amazon.com"
+OPT_OUT_NOTIFICATION_TYPE = "BUYER_OPTED_OUT_BSM_MESSAGES"
+GUIDELINES_SENTENCE = (
+    "This message was not sent as it did not meet the Buyer-Seller Messaging communication guidelines."
+)
+
+
+@dataclass(frozen=True)
+class RefusedMessage:
+    """What a notice says about the seller's message the relay refused."""
+
+    reason: str  # unauthorized_sender | opted_out | content_rejected (FailureReason's codes)
+    detail: str  # one sentence: which rule, or which sender
+    alias: str  # the buyer alias it was addressed to
+    marketplace: Marketplace
+    subject: str
+    order_id: str | None
+    message_id: str | None
+    date: str | None
+    sender: str  # its From address
+
+
+def _quoted_headers(refused: RefusedMessage) -> list[str]:
+    lines = ["----- Original message -----"]
+    if refused.date:
+        lines.append(f"Date: {refused.date}")
+    lines += [f"From: {refused.sender}", f"To: {refused.alias}", f"Subject: {refused.subject}"]
+    if refused.message_id:
+        lines.append(f"Message-ID: {refused.message_id}")
+    return lines
+
+
+def _order_words(refused: RefusedMessage) -> str:
+    return f"for order [{refused.order_id}]" if refused.order_id else "to the buyer"
+
+
+def _notice_text(refused: RefusedMessage) -> tuple[str, str]:
+    """Subject and plain-text body of an unauthorized-sender or guidelines notice."""
+    order = f" (Order: {refused.order_id})" if refused.order_id else ""
+    if refused.reason == "unauthorized_sender":
+        subject = f"Your e-mail could not be delivered to the buyer{order}"
+        paragraphs = [
+            f"Your e-mail {_order_words(refused)} could not be delivered because it was sent from an address "
+            f"that is not an approved sender for your account ({refused.detail}).",
+            "To send e-mail to buyers from this address, add it on the Messaging Permissions page in Seller "
+            "Central (Settings > Notification Preferences > Messaging Permissions), then send your message "
+            "again.",
+        ]
+    else:
+        subject = f"Your message was not sent to the buyer{order}"
+        paragraphs = [
+            GUIDELINES_SENTENCE,
+            f"Your message {_order_words(refused)} was not delivered. {refused.detail}",
+            "Please review the Buyer-Seller Messaging guidelines in Seller Central Help and send your "
+            "message again without the content that is not allowed.",
+        ]
+    body = ["Dear Seller,", "", *(p + "\n" for p in paragraphs), *_quoted_headers(refused)]
+    body += ["", "Sincerely,", f"{refused.marketplace.domain[0].upper()}{refused.marketplace.domain[1:]}"]
+    return subject, "\n".join(body) + "\n"
+
+
+def _opt_out_html(refused: RefusedMessage) -> tuple[str, str]:
+    """The buyer opt-out notice: HTML only, the order id in square brackets, a mailto: link to the
+    buyer's alias, no Message-ID of the blocked mail (amazon.md §12.12, §15)."""
+    from html import escape
+
+    order = f" (Order: {refused.order_id})" if refused.order_id else ""
+    alias = escape(refused.alias)
+    paragraphs = [
+        f"The message you sent {escape(_order_words(refused))} could not be delivered because the buyer "
+        "has opted out of unsolicited messages.",
+        "Messages that are needed to complete the order can still be sent: put [Important] in the subject. "
+        "We recommend replying on the buyer's original thread, with the buyer's original message included.",
+        f'Buyer: <a href="mailto:{alias}">{alias}</a>',
+        f"Subject: {escape(refused.subject)}",
+    ]
+    html = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>\n'
+        + "\n".join(f"<p>{p}</p>" for p in paragraphs)
+        + f"\n<p>{escape(refused.marketplace.domain)}</p>\n</body></html>\n"
+    )
+    return f"Your message to a buyer was not delivered{order}", html
+
+
+def compose_refusal_notice(refused: RefusedMessage, to: str) -> EmailMessage:
+    """An unsigned delivery-failure notice from the sandbox Amazon to the seller's address."""
+    message = EmailMessage(policy=policy.SMTP.clone(max_line_length=998))
+    opted_out = refused.reason == "opted_out"
+    message["From"] = formataddr(("Amazon", OPT_OUT_SENDER if opted_out else NOTICE_SENDER))
+    message["To"] = to
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@amazon.com>"
+    if opted_out:
+        subject, html = _opt_out_html(refused)
+        message["Subject"] = subject
+        message["X-Space-Notification-Type"] = OPT_OUT_NOTIFICATION_TYPE
+        message["X-Marketplace-ID"] = refused.marketplace.id
+        message.set_content(html, subtype="html", cte="quoted-printable")
+        return message
+    subject, text = _notice_text(refused)
+    message["Subject"] = subject
+    if refused.message_id:  # so the sender can match it to its own mail (amazon.md §12.12)
+        message["In-Reply-To"] = refused.message_id
+        message["References"] = refused.message_id
+    message["X-Marketplace-ID"] = refused.marketplace.id
+    message.set_content(text, cte="quoted-printable")
+    return message

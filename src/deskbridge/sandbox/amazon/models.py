@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 from django.contrib.auth.hashers import check_password
@@ -287,3 +288,118 @@ class SandboxRestrictedDataToken(models.Model):
 
     def __str__(self) -> str:
         return f"restricted data token until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SandboxBuyerAlias(models.Model):
+    """A buyer's relay alias (amazon.md §12.2): one per buyer and seller, at one marketplace's relay
+    domain. The relay delivers to known aliases only, and checks the sender against that seller."""
+
+    alias = models.CharField(max_length=254, unique=True)  # lower-case, without a "+<case id>" part
+    selling_partner_id = models.CharField(max_length=30)
+    marketplace_id = models.CharField(max_length=20)
+    # The buyer opted out of unsolicited seller messages (amazon.md §12.12).
+    opted_out = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["alias"]
+        verbose_name_plural = "sandbox buyer aliases"
+
+    def __str__(self) -> str:
+        return self.alias
+
+    @staticmethod
+    def normalise(address: str) -> str:
+        """alias+case@domain → alias@domain, lower-case: the "+<case id>" still reaches the buyer."""
+        local, _, domain = address.strip().strip("<>").lower().rpartition("@")
+        return f"{local.partition('+')[0]}@{domain}"
+
+    @classmethod
+    def remember(cls, alias: str, selling_partner_id: str, marketplace_id: str) -> SandboxBuyerAlias:
+        found, _ = cls.objects.get_or_create(
+            alias=cls.normalise(alias),
+            defaults={"selling_partner_id": selling_partner_id, "marketplace_id": marketplace_id},
+        )
+        return found
+
+    @classmethod
+    def find(cls, address: str) -> SandboxBuyerAlias | None:
+        """The alias an address reaches: one a buyer message came from, or a sandbox order's buyer."""
+        alias = cls.normalise(address)
+        found = SandboxBuyerAlias.objects.filter(alias=alias).first()
+        if found is None:
+            order = SandboxOrder.objects.select_related("seller").filter(buyer_email__iexact=alias).first()
+            if order is not None:
+                found = SandboxBuyerAlias.remember(
+                    alias, order.seller.selling_partner_id, order.marketplace_id
+                )
+        return found
+
+    @classmethod
+    def set_opted_out(cls, address: str, opted_out: bool = True) -> SandboxBuyerAlias:
+        """Mark a buyer as opted out of unsolicited messages (or back in); LookupError if unknown."""
+        found = cls.find(address)
+        if found is None:
+            raise LookupError(f"{address} is not a buyer alias the sandbox Amazon knows")
+        if found.opted_out != opted_out:
+            found.opted_out = opted_out
+            found.save(update_fields=["opted_out"])
+        return found
+
+    @property
+    def marketplace(self) -> marketplaces.Marketplace | None:
+        return marketplaces.by_id(self.marketplace_id)
+
+
+class SandboxRelayMessage(models.Model):
+    """A message the sandbox relay accepted at SMTP for one buyer alias, exactly as received, and
+    whether it reached the buyer or was refused afterwards (with a delivery-failure notice)."""
+
+    class Status(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        REFUSED = "refused", "Refused"
+
+    class Reason(models.TextChoices):
+        # The same codes as deskbridge.amazon.mail.FailureReason.
+        UNAUTHORIZED_SENDER = "unauthorized_sender", "Unauthorized sender"
+        OPTED_OUT = "opted_out", "Buyer opted out"
+        CONTENT_REJECTED = "content_rejected", "Content not allowed"
+
+    mail_from = models.CharField(max_length=998, blank=True)
+    rcpt_to = models.CharField(max_length=998)
+    raw = models.BinaryField()
+    subject = models.CharField(max_length=998, blank=True)
+    selling_partner_id = models.CharField(max_length=30)
+    marketplace_id = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    notice_to = models.CharField(max_length=998, blank=True)
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
+    notice_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.status} message to {self.rcpt_to}"
+
+    def as_json(self) -> dict[str, object]:
+        """The outbox entry: the envelope and the whole message as received (text; base64 beside
+        it when the bytes are not UTF-8)."""
+        data = bytes(self.raw)
+        entry: dict[str, object] = {
+            "id": self.pk,
+            "mail_from": self.mail_from,
+            "rcpt_to": self.rcpt_to,
+            "raw": data.decode("utf-8", errors="replace"),
+            "status": self.status,
+            "reason": self.reason,
+            "received_at": self.received_at.isoformat(),
+        }
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            entry["raw_base64"] = base64.b64encode(data).decode("ascii")
+        return entry

@@ -10,6 +10,7 @@ from deskbridge.sandbox.amazon import (
     orders_v0,
     preferences,
     reauthorize,
+    relay_views,
     sellercentral,
     sellers,
     tokens_api,
@@ -36,6 +37,8 @@ urlpatterns = [
     path(
         "sellercentral/messaging/permissions", preferences.messaging_permissions, name="messaging_permissions"
     ),
+    path("relay/", relay_views.mailbox, name="relay"),
+    path("relay/messages.json", relay_views.outbox, name="relay_messages"),
     path("lwa/auth/o2/token", lwa.token, name="lwa_token"),
     path(
         "spapi/<str:region>/sellers/v1/marketplaceParticipations",

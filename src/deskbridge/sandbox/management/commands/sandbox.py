@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from deskbridge.amazon.models import MarketplaceConnection
 from deskbridge.core.processes import migrate, run_web
 from deskbridge.sandbox.amazon import mail
+from deskbridge.sandbox.amazon.models import SandboxBuyerAlias
+from deskbridge.sandbox.amazon.relay import relay_smtp
 
 
 class Command(BaseCommand):
@@ -48,12 +50,22 @@ class Command(BaseCommand):
             help="read a message on stdin, write it DKIM-signed as the sandbox Amazon (d= its From domain) to stdout",
         )
 
+        # For tests and demos, outside DESIGN.md's list (so not in --help): a buyer opts out of
+        # unsolicited messages, and the relay refuses them.
+        opt_out = commands.add_parser(
+            "buyer-opt-out", description="Mark a sandbox buyer alias as opted out of unsolicited messages."
+        )
+        opt_out.add_argument("alias", help="the buyer's relay alias, like abc@marketplace.amazon.com")
+        opt_out.add_argument("--undo", action="store_true", help="opt the buyer back in")
+
     def handle(self, *args, subcommand: str, **options) -> None:
         try:
             if subcommand == "serve":
                 self.serve(options.get("host"), options.get("port"))
             elif subcommand == "buyer-message":
                 self.buyer_message(**options)
+            elif subcommand == "buyer-opt-out":
+                self.buyer_opt_out(options["alias"], opted_out=not options["undo"])
             else:
                 self.sign()
         except mail.SandboxMailError as exc:
@@ -68,8 +80,10 @@ class Command(BaseCommand):
         migrate()
         where = f"http://{host or settings.WEB_HOST}:{port or settings.WEB_PORT}/sandbox/"
         self.stdout.write(f"deskbridge sandbox is running at {where}\n")
+        relay = relay_smtp()
+        self.stdout.write(f"  its Amazon relay takes SMTP at {relay['host']}:{relay['port']}\n")
         self.stdout.flush()
-        run_web(host=host, port=port, with_smtp=False)
+        run_web(host=host, port=port, with_smtp=False, with_relay=True)
 
     def buyer_message(
         self, *, to: str, order: str, text: str, lang: str | None, name: str | None, **options
@@ -102,9 +116,20 @@ class Command(BaseCommand):
                 "note: this installation does not run the sandbox, so its receiver will not accept the "
                 "sandbox Amazon's signature when DESKBRIDGE_INBOUND_AUTH=enforce\n"
             )
+        mail.remember_buyer_alias(
+            message["From"].addresses[0].addr_spec, connection.account.selling_partner_id, marketplace
+        )
         signed = mail.sign(message.as_bytes())
         reply = mail.send(signed, mail.envelope_sender(marketplace), address)
         self.stdout.write(f"sent {message['Message-ID']} to {address}: {reply}\n")
+
+    def buyer_opt_out(self, alias: str, *, opted_out: bool) -> None:
+        try:
+            found = SandboxBuyerAlias.set_opted_out(alias, opted_out)
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
+        state = "opted out of" if found.opted_out else "opted in to"
+        self.stdout.write(f"{found.alias} has {state} unsolicited seller messages\n")
 
     def sign(self) -> None:
         raw = sys.stdin.buffer.read()
