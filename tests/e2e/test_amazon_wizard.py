@@ -13,7 +13,9 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from deskbridge.amazon.models import MarketplaceConnection, SellerAccount
+from deskbridge.helpdesks.models import Health, HelpdeskConnection
 from deskbridge.sandbox.amazon.seed import SANDBOX_PASSWORD, seed_sandbox_sellers
+from deskbridge.sandbox.helpdesks.zendesk import seed as zendesk
 from tests.conftest import Tenant
 from tests.e2e.conftest import PHONE, log_in_as, use_language
 from tests.e2e.test_phone import SCREENSHOTS, assert_fits, assert_on_screen
@@ -90,6 +92,27 @@ def connect_eu_seller(page: Page, *, confirm: bool = True) -> None:
     answer_consent(page, confirm=confirm)
 
 
+def connect_zendesk_from_the_notice(page: Page, tenant: Tenant, account: SellerAccount) -> None:
+    """Follow "Connect Zendesk …" and fill in the sandbox Zendesk's credentials: a wrong token first
+    (refused beside the form, nothing saved), then the right one."""
+    credentials = zendesk.create_account(f"wizard{tenant.organisation.pk}")
+    page.locator(".helpdesk-notice a").click()
+    expect(page).to_have_url(re.compile(r"/helpdesk/zendesk/connect/\?next=%2Famazon%2F\d+%2F$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Connect Zendesk")
+    page.get_by_label("Zendesk subdomain").fill(credentials["subdomain"])
+    page.get_by_label("Admin email").fill(credentials["email"])
+    page.get_by_label("API token").fill("not-the-token")
+    page.get_by_role("button", name="Connect", exact=True).click()
+    expect(page.locator(".errors[role=alert]")).to_contain_text("The helpdesk refused these credentials")
+    assert not HelpdeskConnection.objects.exists()
+    expect(page.get_by_label("API token")).to_have_value("")  # never echoed back
+    page.get_by_label("API token").fill(credentials["api_token"])
+    page.get_by_role("button", name="Connect", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/amazon/{account.pk}/$"))
+    connection = HelpdeskConnection.objects.get(organisation=tenant.organisation)
+    assert connection.kind == "zendesk" and connection.health == Health.HEALTHY
+
+
 # --- 1. the whole wizard -------------------------------------------------------------------------
 
 
@@ -136,19 +159,25 @@ def test_the_wizard_connects_an_account_and_its_addresses_can_be_set(
     )
     next_button.click()
 
-    # Helpdesk: no connector exists yet; the page says so and lets the person go on.
+    # Helpdesk: the four with a connector as tiles ("Choose later" ticked), the others coming soon.
     expect(page).to_have_url(re.compile(r"/amazon/add-helpdesk/$"))
     expect(page.locator(".steps [aria-current=step]")).to_have_text("Helpdesk")
-    expect(page.get_by_text("No helpdesk can be connected yet", exact=False)).to_be_visible()
-    expect(page.locator("main .chips li").first).to_have_text("Zendesk")
-    expect(page.locator("input[name=helpdesk]")).to_have_count(0)
+    expect(page.locator("label.choice.helpdesk")).to_have_text(
+        ["Zendesk", "Help Scout", "Gorgias", "Kustomer", "Choose later"]
+    )
+    expect(page.get_by_label("Choose later")).to_be_checked()
+    expect(page.locator("main .chips.coming-soon li")).to_have_text(
+        ["Freshdesk", "Re:amaze", "Zoho Desk", "Onsite"]
+    )
+    page.get_by_label("Zendesk").check()
+    expect(page.get_by_label("Choose later")).not_to_be_checked()
     page.get_by_role("button", name="Next").click()
 
     # Connect Amazon: the summary of the choices, then off to Seller Central.
     expect(page).to_have_url(re.compile(r"/amazon/add-connect/$"))
     expect(page.locator(".steps [aria-current=step]")).to_have_text("Connect Amazon")
     summary = page.locator("dl.summary")
-    expect(summary.locator("dd")).to_have_text(["Europe", "France, Germany, Italy", "Choose later"])
+    expect(summary.locator("dd")).to_have_text(["Europe", "France, Germany, Italy", "Zendesk"])
     connect_eu_seller(page)
 
     # Back on our account page, connected.
@@ -159,6 +188,15 @@ def test_the_wizard_connects_an_account_and_its_addresses_can_be_set(
     expect(page.locator(".messages li.success")).to_have_text("Your Amazon account is connected.")
     expect(page.locator(".heading .status")).to_have_text("Connected")
     expect(page.get_by_role("heading", level=1)).to_have_text(str(account))
+    assert account.helpdesk_kind == "zendesk"
+
+    # Zendesk is not connected yet: the notice leads to its connect page and back here.
+    notice = page.locator(".helpdesk-notice")
+    expect(notice.get_by_role("link")).to_have_text("Connect Zendesk to start receiving tickets")
+    connect_zendesk_from_the_notice(page, tenant, account)
+    expect(page).to_have_url(re.compile(rf"/amazon/{account.pk}/$"))
+    expect(page.locator(".messages li.success")).to_have_text("Zendesk is connected.")
+    expect(page.locator(".helpdesk-notice")).to_have_count(0)
     picker = page.get_by_label("Marketplace", exact=True)
     expect(picker.locator("option")).to_have_text(["France (FR)", "Germany (DE)", "Italy (IT)"])
 
@@ -227,10 +265,19 @@ def test_the_wizard_connects_an_account_and_its_addresses_can_be_set(
     assert page.url.endswith(f"?m={FR}")
     tab.close()
 
-    # The dashboard counts it all.
+    # The dashboard counts it all, with Zendesk working and no notice.
     page.goto("/dashboard/")
     expect(page.locator("#amazon-tile p").first).to_have_text("1 account · 3 marketplaces · 3 addresses")
+    expect(page.locator("#helpdesk-tile p")).to_have_text("Zendesk · Working")
+    expect(page.locator(".helpdesk-notice")).to_have_count(0)
     assert MarketplaceConnection.objects.filter(account=account).count() == 3
+
+    # The helpdesk page: a healthy connection.
+    page.get_by_role("link", name="Helpdesk", exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"/helpdesk/$"))
+    card = page.locator("#helpdesk-zendesk")
+    expect(card.locator(".status")).to_have_text("Working")
+    expect(card).to_contain_text(f"wizard{tenant.organisation.pk}.zendesk.com")
 
 
 # --- 2. the same pages in Simplified Chinese ------------------------------------------------------
@@ -268,10 +315,12 @@ MARKETPLACES_PAGE = [
 HELPDESK_PAGE = [
     ("Where should this account's messages go?", "此账户的消息要发送到哪里？"),
     (
-        "No helpdesk can be connected yet: the connectors are on their way. You can connect Amazon now "
-        "and choose the helpdesk later; messages wait safely until then.",
-        "暂时还不能连接客服系统：连接器即将推出。您可以现在连接亚马逊，稍后再选择客服系统；在此之前，消息会被妥善保留。",
+        "Buyer messages become tickets in this helpdesk. You connect it after Amazon; until then, "
+        "messages wait safely.",
+        "买家消息将在此客服系统中生成工单。连接亚马逊之后再连接客服系统；在此之前，消息会被妥善保留。",
     ),
+    ("Choose later", "稍后选择"),
+    ("Coming soon:", "即将推出："),
     ("Next", "下一步"),
     ("Back", "返回"),
     *STEPS,
@@ -420,6 +469,12 @@ def test_the_wizard_account_and_problem_pages_fit_a_phone(
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"amazon-marketplaces-375-{language}.png", full_page=True)
     page.get_by_role("button", name=next_button, exact=True).click()
+    expect(page).to_have_url(re.compile(r"/amazon/add-helpdesk/$"))
+    assert_fits(page)
+    assert_controls_inside_cards(page)
+    for each in page.locator("label.choice.helpdesk").all():
+        assert_on_screen(each)
+    page.screenshot(path=SCREENSHOTS / f"amazon-helpdesk-375-{language}.png", full_page=True)
     page.get_by_role("button", name=next_button, exact=True).click()
     expect(page).to_have_url(re.compile(r"/amazon/add-connect/$"))
     assert_fits(page)
