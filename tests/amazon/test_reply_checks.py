@@ -24,7 +24,7 @@ def rules(text: str) -> set[str]:
 def test_defaults_follow_amazons_rules():
     assert DEFAULT_POLICY == {
         "email_address": "block",
-        "phone_number": "warn",
+        "phone_number": "block",
         "external_link": "block",
         "tracking_link": "warn",
         "marketing": "block",
@@ -78,8 +78,8 @@ def test_the_domain_of_an_address_is_not_also_a_link():
         ("call 0049 30 1234567", "0049 30 1234567"),
     ],
 )
-def test_phone_numbers_warn(text, number):
-    assert found(text) == [("phone_number", "warn", number)]
+def test_phone_numbers_are_found(text, number):
+    assert found(text) == [("phone_number", "block", number)]
 
 
 @pytest.mark.parametrize(
@@ -208,8 +208,8 @@ def test_emoji_warn():
 
 def test_policy_changes_severity_and_unknown_values_fall_back():
     text = "Call +49 30 1234567 😀"
-    assert found(text, {"phone_number": "block", "emoji": "nonsense"}) == [
-        ("phone_number", "block", "+49 30 1234567"),
+    assert found(text, {"phone_number": "warn", "emoji": "nonsense"}) == [
+        ("phone_number", "warn", "+49 30 1234567"),
         ("emoji", "warn", "😀"),
     ]
     assert found(text, {}) == found(text)
@@ -234,9 +234,9 @@ def test_rules_for_falls_back_to_the_defaults(tenant):
 
 def test_rules_for_reads_the_organisations_choices_only(tenant, other_tenant):
     ReplyPolicy.objects.create(
-        organisation=tenant.organisation, rules={"phone_number": "block", "emoji": "off", "made_up": "block"}
+        organisation=tenant.organisation, rules={"phone_number": "warn", "emoji": "off", "made_up": "block"}
     )
-    assert ReplyPolicy.rules_for(tenant.organisation) == {**DEFAULT_POLICY, "phone_number": "block"}
+    assert ReplyPolicy.rules_for(tenant.organisation) == {**DEFAULT_POLICY, "phone_number": "warn"}
     assert ReplyPolicy.rules_for(other_tenant.organisation) == DEFAULT_POLICY
 
 

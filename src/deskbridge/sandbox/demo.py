@@ -19,7 +19,7 @@ from deskbridge.core.models import Membership, Organisation, Role, User
 from deskbridge.helpdesks import registry
 from deskbridge.helpdesks.models import HelpdeskConnection
 from deskbridge.sandbox.amazon import app
-from deskbridge.sandbox.amazon.models import SandboxSeller
+from deskbridge.sandbox.amazon.models import SandboxApprovedSender, SandboxSeller
 from deskbridge.sandbox.amazon.orders_seed import sandbox_order_ids
 from deskbridge.sandbox.amazon.seed import seed_sandbox_amazon
 from deskbridge.sandbox.amazon.tokens import issue_authorization_code, redeem_authorization_code
@@ -88,6 +88,9 @@ def connect_demo_seller(organisation: Organisation) -> SellerAccount:
     for connection in onboarding.add_marketplaces(account, [m.id for m in marketplaces.in_region("NA")][:3]):
         connection.participating = True
         connection.save(update_fields=["participating"])
+        # ... and as if the owner had approved the address in Messaging Permissions (amazon.md §13.1),
+        # so that the relay delivers the demo's replies.
+        SandboxApprovedSender.objects.get_or_create(seller=seller, email=connection.forwarding_address)
     return account
 
 

@@ -8,16 +8,10 @@ it, so a production receiver cannot accept a sandbox-signed message.
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import functools
 import hashlib
-import os
 import re
 import smtplib
 import ssl
-import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,11 +22,10 @@ from email.utils import format_datetime, formataddr
 from mimetypes import guess_type
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
 from deskbridge.amazon.marketplaces import Marketplace
+from deskbridge.mail import dkimkeys
 from deskbridge.mail.authenticity import AMAZON_DOMAINS, amazon_claim, header_section, is_amazon_domain
 
 SELECTOR = "deskbridge-sandbox"
@@ -52,51 +45,14 @@ class SandboxMailError(Exception):
 
 # --- the key ------------------------------------------------------------------------------------
 
-_key_lock = threading.Lock()
-_keys: dict[Path, bytes] = {}
-
 
 def private_key_pem() -> bytes:
     """The sandbox Amazon's RSA key (PKCS#1 PEM), made on first use in DATA_DIR with mode 0600."""
-    path = Path(settings.DATA_DIR) / KEY_FILE
-    with _key_lock:
-        if path not in _keys:
-            if not path.exists():
-                _create_key(path)
-            _keys[path] = path.read_bytes()
-        return _keys[path]
-
-
-def _create_key(path: Path) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    # Written aside and linked into place: two processes starting at once agree on one key.
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".dkim-")
-    try:
-        os.write(fd, pem)
-        os.close(fd)
-        os.chmod(temporary, 0o600)
-        with contextlib.suppress(FileExistsError):
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
+    return dkimkeys.private_key_pem(Path(settings.DATA_DIR) / KEY_FILE)
 
 
 def public_key_record() -> str:
-    return _public_key_record(private_key_pem())
-
-
-@functools.cache
-def _public_key_record(pem: bytes) -> str:
-    key = serialization.load_pem_private_key(pem, password=None)
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
+    return dkimkeys.public_key_record(private_key_pem())
 
 
 # --- the DNS it publishes -------------------------------------------------------------------------

@@ -142,6 +142,15 @@ def _via(channel: str, actor: Record) -> dict[str, Any]:
     }
 
 
+def _html_of(text: str) -> str:
+    """A plain-text comment as Zendesk renders it: a paragraph per blank-line block, <br> per line."""
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    inner = "".join(
+        "<p>" + "<br>".join(html.escape(line) for line in p.split("\n")) + "</p>" for p in paragraphs
+    )
+    return f'<div class="zd-comment">{inner}</div>'
+
+
 def _plain(text: str) -> str:
     return re.sub(r"<[^>]+>", "", text)
 
@@ -190,7 +199,7 @@ def _comment(
     data = {
         "author_id": author.pk,
         "body": text,
-        "html_body": given.get("html_body") or f'<div class="zd-comment"><p>{html.escape(text)}</p></div>',
+        "html_body": given.get("html_body") or _html_of(text),
         "plain_body": text,
         "public": public,
         "attachments": [u.data for u in uploads],
