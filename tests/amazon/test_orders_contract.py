@@ -13,6 +13,7 @@ from django.utils import timezone
 from deskbridge.amazon import orders
 from deskbridge.amazon.orders import OrderContext, parse_order
 from deskbridge.amazon.spapi import ORDERS, SpApi
+from deskbridge.helpdesks.base import order_fields
 from deskbridge.sandbox.amazon.roles import Role, granted_roles
 from tests.amazon.orders_support import EU, FE, NA, authorize
 from tests.conftest import make_tenant
@@ -88,7 +89,7 @@ def test_every_emulator_answer_validates_and_parses(sandbox_orders, restricted):
                 validator.validate(body)
                 _check_parse(body["order"])
                 context = OrderContext.of(parse_order(body["order"]))
-                assert context.as_note() and context.as_fields()["order_id"] == order_id, kind
+                assert context.as_note() and order_fields(context)["amazon_order_id"] == order_id, kind
             search = api.call(
                 "orders_2026-01-01.searchOrders",
                 ORDERS,

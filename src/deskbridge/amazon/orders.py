@@ -10,7 +10,7 @@ region and country.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -402,61 +402,6 @@ class OrderContext:
                 + (f" ({state})" if state else "")
             )
         return "\n".join(lines)
-
-    def as_fields(self) -> dict[str, Any]:
-        """Flat values for ticket fields (strings, numbers, booleans; dates as ISO 8601)."""
-        fields: dict[str, Any] = {
-            "order_id": self.order_id,
-            "order_url": self.order_url,
-            "marketplace_id": self.marketplace_id,
-            "order_details_unavailable": self.unavailable,
-        }
-        if self.unavailable:
-            return fields
-        ship_to = self.ship_to or Address()
-        return fields | {
-            "order_status": self.status,
-            "purchase_date": self.purchase_date.isoformat() if self.purchase_date else "",
-            "fulfillment_channel": self.fulfillment_channel,
-            "is_prime": self.is_prime,
-            "is_business": self.is_business,
-            "is_replacement": self.is_replacement,
-            "replaces_order_id": self.replaces_order_id,
-            "is_cancelled": self.is_cancelled,
-            "buyer_requested_cancellation": self.buyer_requested_cancellation,
-            "order_total": str(self.total.amount) if self.total else "",
-            "currency": self.total.currency if self.total else "",
-            "ship_by": self.ship_by.isoformat() if self.ship_by else "",
-            "deliver_by": self.deliver_by.isoformat() if self.deliver_by else "",
-            "buyer_name": self.buyer_name,
-            "ship_to_city": ship_to.city,
-            "ship_to_region": ship_to.state_or_region,
-            "ship_to_country": ship_to.country_code,
-            "ship_to_address": _address_text(ship_to) if ship_to.is_full else "",
-            "items": [
-                {
-                    "title": i.title,
-                    "asin": i.asin,
-                    "sku": i.sku,
-                    "quantity": i.quantity,
-                    "unit_price": str(i.unit_price.amount) if i.unit_price else "",
-                    "currency": i.unit_price.currency if i.unit_price else "",
-                }
-                for i in self.items
-            ],
-            "shipments": [
-                {
-                    "carrier": p.carrier,
-                    "tracking_number": p.tracking_number,
-                    "service": p.service,
-                    "status": p.status,
-                }
-                for p in self.shipments
-            ],
-        }
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _address_text(address: Address) -> str:
