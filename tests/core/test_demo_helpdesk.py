@@ -5,7 +5,6 @@ read back through the helpdesk's own API with demo.json's credentials, as an out
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.processes import bare_env, stop
+from tests.processes import bare_env, free_port, stop
 
 WAIT = 120.0  # seconds: two cores shared with other test runs
 
@@ -77,31 +76,30 @@ def zendesk_ticket_with(helpdesk: dict[str, Any], text: str) -> dict[str, Any] |
 
 
 def kustomer_conversation_with(helpdesk: dict[str, Any], text: str) -> dict[str, Any] | None:
-    """The Kustomer conversation holding a customer message with `text`. The emulator has no
-    conversation list (GET /v1/conversations), so the ids come from the agent page demo.json names;
-    the conversation and its messages are read through the API with the Bearer API key."""
-    page = httpx.get(helpdesk["page"], timeout=10)
-    assert page.status_code == 200
-    ids = re.findall(r'id="conversation-([0-9a-f]{24})"', page.text)
+    """The Kustomer conversation holding a customer message with `text`: GET /v1/conversations page
+    by page (following links.next), then each one's messages, with the Bearer API key."""
     headers = {"Authorization": f"Bearer {helpdesk['credentials']['api_key']}"}
     with httpx.Client(base_url=helpdesk["api_base"], headers=headers, timeout=10) as api:
-        for conversation_id in ids:
-            messages = api.get(f"/v1/conversations/{conversation_id}/messages")
-            assert messages.status_code == 200, messages.text
-            if any(
-                m["attributes"]["direction"] == "in"
-                and text in (m["attributes"].get("body") or m["attributes"].get("preview") or "")
-                for m in messages.json()["data"]
-            ):
-                conversation = api.get(f"/v1/conversations/{conversation_id}")
-                assert conversation.status_code == 200, conversation.text
-                return dict(conversation.json()["data"])
+        link: str | None = "/v1/conversations?pageSize=50"
+        while link:
+            listed = api.get(link)
+            assert listed.status_code == 200, listed.text
+            for conversation in listed.json()["data"]:
+                messages = api.get(f"/v1/conversations/{conversation['id']}/messages")
+                assert messages.status_code == 200, messages.text
+                if any(
+                    m["attributes"]["direction"] == "in"
+                    and text in (m["attributes"].get("body") or m["attributes"].get("preview") or "")
+                    for m in messages.json()["data"]
+                ):
+                    return dict(conversation)
+            link = listed.json()["links"]["next"]
     return None
 
 
 def test_demo_delivers_buyer_messages_to_its_sandbox_helpdesk_and_switches_on_rerun(tmp_path):
     data_dir = tmp_path / "demo-data"
-    env = bare_env(tmp_path)
+    env = bare_env(tmp_path, DESKBRIDGE_SANDBOX_RELAY_PORT=str(free_port()))  # not the default 2526
     web_url = f"http://127.0.0.1:{env['DESKBRIDGE_WEB_PORT']}"
     demo_json = data_dir / "demo.json"
 

@@ -47,7 +47,12 @@ urlpatterns: list[URLPattern] = [
     ),
     path(
         "<str:org>/v1/conversations",
-        endpoint({"POST": ("org.permission.conversation.create", views.create_conversation)}),
+        endpoint(
+            {
+                "GET": (CONVERSATION_READ, views.list_conversations),
+                "POST": ("org.permission.conversation.create", views.create_conversation),
+            }
+        ),
     ),
     path(
         "<str:org>/v1/conversations/externalId=<str:external_id>",

@@ -202,6 +202,13 @@ def _new_conversation(org: Org, attributes: dict[str, Any], customer_id: str) ->
     return record
 
 
+def list_conversations(request: HttpRequest, caller: Caller, body: Any) -> JsonResponse:
+    """GET /v1/conversations ("Get conversations"): the org's conversations, page by page (page,
+    pageSize ≤ 100), with meta and links; links.next is null on the last page."""
+    records = caller.org.records.all("conversations")
+    return page_of(request, caller.org, "conversations", records, "conversations")
+
+
 def create_conversation(request: HttpRequest, caller: Caller, body: dict[str, Any]) -> JsonResponse:
     attributes = check(body, CONVERSATION)
     record = _new_conversation(caller.org, attributes, attributes["customer"])
