@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from django.conf import settings
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from deskbridge.amazon.orders import OrderContext
     from deskbridge.helpdesks.http import HelpdeskHTTP
 
@@ -49,9 +51,9 @@ class Field:
     (deskbridge.core.secrets) and never shown again."""
 
     name: str
-    label: str
+    label: StrOrPromise  # gettext_lazy: shown in the user's language
     secret: bool = False
-    help: str = ""
+    help: StrOrPromise = ""
     kind: Literal["text", "email", "url", "password"] = "text"
     required: bool = True
     placeholder: str = ""

@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
+from django.utils.translation import gettext_lazy as _
+
 from deskbridge.helpdesks.base import (
     ORDER_FIELDS,
     Account,
@@ -113,22 +115,22 @@ class GorgiasConnector(Connector):
     fields: ClassVar[tuple[Field, ...]] = (
         Field(
             "domain",
-            "Gorgias domain",
-            help="The first part of your helpdesk's address: acme for acme.gorgias.com.",
+            _("Gorgias domain"),
+            help=_("The first part of your helpdesk's address: acme for acme.gorgias.com."),
             placeholder="acme",
         ),
         Field(
             "username",
-            "Username (email)",
+            _("Username (email)"),
             kind="email",
-            help="Settings → REST API in Gorgias shows it beside the API key.",
+            help=_("Settings → REST API in Gorgias shows it beside the API key."),
         ),
         Field(
             "api_key",
-            "API key",
+            _("API key"),
             secret=True,
             kind="password",
-            help="Settings → REST API in Gorgias: create an API key and paste it here.",
+            help=_("Settings → REST API in Gorgias: create an API key and paste it here."),
         ),
     )
     api_base_template = "https://{domain}.gorgias.com/api"

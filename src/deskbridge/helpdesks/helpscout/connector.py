@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
+from django.utils.translation import gettext_lazy as _
 
 from deskbridge.amazon.mail.mime import html_to_text
 from deskbridge.helpdesks.base import (
@@ -137,15 +138,23 @@ class HelpScoutConnector(Connector):
     fields: ClassVar[tuple[Field, ...]] = (
         Field(
             "client_id",
-            "App ID",
-            help="In Help Scout: Your Profile › My Apps › Create My App (any redirection URL), then copy its App ID.",
+            _("App ID"),
+            help=_(
+                "In Help Scout: Your Profile › My Apps › Create My App (any redirection URL), then copy its App ID."
+            ),
         ),
-        Field("client_secret", "App Secret", secret=True, kind="password", help="The same app's App Secret."),
+        Field(
+            "client_secret",
+            _("App Secret"),
+            secret=True,
+            kind="password",
+            help=_("The same app's App Secret."),
+        ),
         Field(
             "mailbox_id",
-            "Inbox ID",
+            _("Inbox ID"),
             required=False,
-            help="Leave empty to use your first inbox; otherwise the number in the inbox's address.",
+            help=_("Leave empty to use your first inbox; otherwise the number in the inbox's address."),
         ),
     )
     api_base_template = "https://api.helpscout.net"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import httpx
+from django.utils.translation import gettext_lazy as _
 
 from deskbridge.helpdesks.base import (
     ORDER_FIELDS,
@@ -102,16 +103,16 @@ class KustomerConnector(Connector):
     fields: ClassVar[tuple[Field, ...]] = (
         Field(
             "org",
-            "Organization",
-            help="Your Kustomer organization's name, as in https://ORG.kustomerapp.com.",
+            _("Organization"),
+            help=_("Your Kustomer organization's name, as in https://ORG.kustomerapp.com."),
             placeholder="acme",
         ),
         Field(
             "api_key",
-            "API key",
+            _("API key"),
             secret=True,
             kind="password",
-            help=(
+            help=_(
                 "Settings › Security › API Keys › Add API key, with the roles org.permission.customer, "
                 "conversation, message, note, attachment.read, user.read, metadata and outbound_webhook "
                 "(roles cannot be changed later)."

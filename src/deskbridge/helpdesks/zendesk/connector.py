@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from django.utils.translation import gettext_lazy as _
+
 from deskbridge.core.logs import get_logger
 from deskbridge.helpdesks import base
 from deskbridge.helpdesks.base import (
@@ -80,22 +82,24 @@ class ZendeskConnector(Connector):
     fields = (
         Field(
             "subdomain",
-            "Zendesk subdomain",
-            help="The part before .zendesk.com in your Zendesk address.",
+            _("Zendesk subdomain"),
+            help=_("The part before .zendesk.com in your Zendesk address."),
             placeholder="yourshop",
         ),
         Field(
             "email",
-            "Admin email",
+            _("Admin email"),
             kind="email",
-            help="The email a Zendesk admin signs in with; deskbridge acts as this user.",
+            help=_("The email a Zendesk admin signs in with; deskbridge acts as this user."),
         ),
         Field(
             "api_token",
-            "API token",
+            _("API token"),
             secret=True,
             kind="password",
-            help="Admin Center › Apps and integrations › APIs › Zendesk API: enable token access, then add a token.",
+            help=_(
+                "Admin Center › Apps and integrations › APIs › Zendesk API: enable token access, then add a token."
+            ),
         ),
     )
     api_base_template = "https://{subdomain}.zendesk.com"
