@@ -4,6 +4,7 @@ number of queries however many rows."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from django.utils import timezone
 from deskbridge.amazon.models import OrderProblem, OrderSnapshot, SellerAccount
 from deskbridge.amazon.orders import INCLUDED_DATA
 from deskbridge.core.models import Role
+from deskbridge.helpdesks.models import HelpdeskConnection
 from deskbridge.pipeline.enrich import UNAVAILABLE
 from deskbridge.pipeline.models import (
     Conversation,
@@ -23,7 +25,10 @@ from deskbridge.pipeline.models import (
     Direction,
     InboundMessage,
     OrderShown,
+    OutboundReply,
+    ReplyOutcome,
 )
+from deskbridge.pipeline.workrows import WorkState
 from deskbridge.sandbox.amazon.app import SANDBOX_APP_ID
 from deskbridge.sandbox.amazon.models import SandboxOrder
 from deskbridge.sandbox.amazon.orders import render_order
@@ -319,6 +324,159 @@ def test_a_conversation_costs_the_same_queries_for_1_or_20_messages(tenant, acco
     many_queries, html = queries(client, reverse("conversation_detail", args=[many.pk]))
 
     assert html.count('class="card message') == 20
+    assert many_queries == few_queries
+
+
+# --- the agents' replies in the thread ------------------------------------------------------------
+
+
+def agent_reply(
+    made: Conversation, n: int, text: str, outcome: str, *, sent: bool, **fields
+) -> OutboundReply:
+    """An agent's reply as deskbridge.pipeline.replies leaves it: a reply that went out is also a
+    message of the conversation, under the reply's Message-ID."""
+    connection = HelpdeskConnection.objects.get_or_create(organisation=made.organisation, kind="zendesk")[0]
+    message_id = f"<deskbridge.{made.pk}x{n}@deskbridge.localhost>" if sent else ""
+    row = OutboundReply.objects.create(
+        organisation=made.organisation,
+        connection=connection,
+        conversation=made,
+        ticket_id="42",
+        helpdesk_message_id=f"{made.pk}-{n}",
+        author="Agnes Agent",
+        text=text,
+        written_at=made.last_message_at + timedelta(minutes=n),
+        outcome=outcome,
+        state=WorkState.DONE if outcome else WorkState.PENDING,
+        message_id=message_id,
+        **fields,
+    )
+    if sent:
+        ConversationMessage.objects.create(
+            organisation=made.organisation,
+            conversation=made,
+            direction=Direction.AGENT,
+            message_id=message_id,
+            fingerprint=message_id[:64],
+            text=text,
+            sent_at=made.last_message_at + timedelta(minutes=n, seconds=5),
+        )
+    return row
+
+
+def article(html: str, outcome: str) -> str:
+    found = re.findall(rf'<article [^>]*data-reply-outcome="{outcome}">.*?</article>', html, re.S)
+    assert len(found) == 1, (outcome, len(found))
+    return re.sub(r"\s+", " ", found[0])
+
+
+PHONE_FINDING = {
+    "rule": "phone_number",
+    "severity": "block",
+    "excerpt": "+49 30 12345678",
+    "explanation": "Amazon allows telephone numbers only for warranty, shipping or manufacturer purposes.",
+}
+EMOJI_FINDING = {"rule": "emoji", "severity": "warn", "excerpt": "🙂", "explanation": "No emoji."}
+
+
+def test_a_refused_reply_shows_in_the_thread_with_amazon_s_reason(tenant, account):
+    made = conversation(account, 1, messages=1)
+    agent_reply(
+        made,
+        1,
+        "Your parcel left our warehouse today.",
+        ReplyOutcome.REFUSED,
+        sent=True,
+        refusal="opted_out: The buyer has opted out of unsolicited messages",
+    )
+
+    html = tenant.client(Role.AGENT).get(reverse("conversation_detail", args=[made.pk])).content.decode()
+
+    refused = article(html, "refused")
+    assert "Reply from an agent · Agnes Agent" in refused
+    assert '<span class="badge badge-refused">Refused by Amazon</span>' in refused
+    assert "Your parcel left our warehouse today." in refused
+    assert "The buyer opted out of messages that are not needed to complete the order" in refused
+    assert "Details: The buyer has opted out of unsolicited messages" in refused
+    # Shown once, after the buyer's message it answers.
+    assert html.count("Your parcel left our warehouse today.") == 1
+    assert html.index("Message 0 of buyer 1") < html.index("Your parcel left")
+
+
+def test_blocked_failed_sent_and_waiting_replies_show_their_outcome_and_why(tenant, account):
+    made = conversation(account, 1, messages=1)
+    agent_reply(
+        made,
+        1,
+        "Call us on +49 30 12345678 🙂",
+        ReplyOutcome.BLOCKED,
+        sent=False,
+        findings=[PHONE_FINDING, EMOJI_FINDING],
+        refusal="phone_number",
+    )
+    agent_reply(made, 2, "Second try, without the number.", ReplyOutcome.SENT, sent=True)
+    agent_reply(
+        made,
+        3,
+        "A reply the relay refused at SMTP.",
+        ReplyOutcome.FAILED,
+        sent=False,
+        refusal="550 5.7.1 Sender not authorized",
+    )
+    agent_reply(made, 4, "Still on its way.", "", sent=False)
+    agent_reply(made, 5, "Maybe it went.", ReplyOutcome.UNKNOWN, sent=False)
+
+    html = tenant.client().get(reverse("conversation_detail", args=[made.pk])).content.decode()
+
+    blocked = article(html, "blocked")
+    assert "Not sent: against Amazon&#x27;s rules" in blocked and "message-unsent" in blocked
+    assert "edit the reply in the helpdesk and send it again" in blocked
+    assert '<li data-rule="phone_number">Phone numbers: “+49 30 12345678”</li>' in blocked
+    assert '<li data-rule="emoji">Emoji: “🙂”</li>' in blocked
+    sent = article(html, "sent")
+    assert '<span class="badge badge-sent">Sent to the buyer</span>' in sent
+    assert "reply-reason" not in sent
+    failed = article(html, "failed")
+    assert "Could not be sent" in failed and "Details: 550 5.7.1 Sender not authorized" in failed
+    assert "Waiting to be sent" in article(html, "waiting")
+    assert "check Buyer-Seller Messages in Seller Central" in article(html, "unknown")
+    order = ["Call us on", "Second try", "A reply the relay refused", "Still on its way", "Maybe it went"]
+    assert [html.index(text) for text in order] == sorted(html.index(text) for text in order)
+
+
+def test_a_seller_central_copy_shows_in_the_thread(tenant, account):
+    made = conversation(account, 1, messages=1)
+    ConversationMessage.objects.create(
+        organisation=made.organisation,
+        conversation=made,
+        direction=Direction.SELLER_CENTRAL,
+        fingerprint="sc",
+        text="Answered from Seller Central directly.",
+        sent_at=made.last_message_at + timedelta(minutes=1),
+    )
+    html = tenant.client().get(reverse("conversation_detail", args=[made.pk])).content.decode()
+    copy = re.search(r'<article class="card message message-seller_central">.*?</article>', html, re.S)
+    assert copy is not None
+    assert "Sent in Seller Central" in copy.group(0) and "Not through the helpdesk" in copy.group(0)
+    assert "Answered from Seller Central directly." in copy.group(0)
+
+
+def test_a_conversation_costs_the_same_queries_for_1_or_20_replies(tenant, account):
+    client = tenant.client()
+    one = conversation(account, 1, messages=1)
+    agent_reply(one, 1, "Only reply.", ReplyOutcome.REFUSED, sent=True, refusal="unknown: ")
+    many = conversation(account, 2, messages=1)
+    outcomes = [ReplyOutcome.SENT, ReplyOutcome.REFUSED, ReplyOutcome.BLOCKED, ReplyOutcome.FAILED, ""]
+    for n in range(20):
+        outcome = outcomes[n % len(outcomes)]
+        agent_reply(
+            many, n, f"Reply {n}.", outcome, sent=outcome in ("sent", "refused"), findings=[PHONE_FINDING]
+        )
+
+    few_queries, _ = queries(client, reverse("conversation_detail", args=[one.pk]))
+    many_queries, html = queries(client, reverse("conversation_detail", args=[many.pk]))
+
+    assert html.count("data-reply-outcome=") == 20
     assert many_queries == few_queries
 
 

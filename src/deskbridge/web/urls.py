@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from deskbridge.web import amazon, conversations, helpdesks, intake, views, webhooks
+from deskbridge.web import amazon, conversations, helpdesks, intake, replies, views, webhooks
 from deskbridge.web.forms import LoginForm
 
 urlpatterns = [
@@ -47,6 +47,7 @@ urlpatterns = [
     path("amazon/<int:pk>/reauthorize/", amazon.reauthorize, name="amazon_reauthorize"),
     path("amazon/<int:pk>/disconnect/", amazon.disconnect, name="amazon_disconnect"),
     path("helpdesk/", helpdesks.settings_page, name="helpdesk_settings"),
+    path("helpdesk/reply-rules/", replies.policy, name="helpdesk_reply_rules"),
     path("helpdesk/<str:kind>/connect/", helpdesks.connect, name="helpdesk_connect"),
     path("helpdesk/<str:kind>/oauth/", helpdesks.oauth_start, name="helpdesk_oauth_start"),
     path("helpdesk/<str:kind>/oauth/callback/", helpdesks.oauth_callback, name="helpdesk_oauth_callback"),

@@ -22,6 +22,7 @@ from deskbridge.helpdesks.models import HelpdeskConnection
 from deskbridge.pipeline.workrows import WorkState, work_row_models
 from deskbridge.web.amazon import helpdesk_notices
 from deskbridge.web.forms import AddMemberForm, OrganisationForm, RoleForm, SignUpForm
+from deskbridge.web.replies import reply_outcomes
 
 
 def switch_language(request: TenantRequest) -> HttpResponse:
@@ -88,6 +89,7 @@ def dashboard(request: TenantRequest) -> HttpResponse:
         "amazon": amazon,
         "helpdesks": list(scoped(request, HelpdeskConnection)),
         "helpdesk_notices": helpdesk_notices(request, live_accounts, request.path),
+        "reply_outcomes": reply_outcomes(request),
     }
     return render(request, "web/dashboard.html", context)
 
