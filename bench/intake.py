@@ -3,7 +3,7 @@ Amazon buyer messages, DKIM/SPF/DMARC checked in enforce mode, committed before 
 aiosmtpd receiver that stores nothing, in the same run with the same client; and the receiver's
 peak RSS while it takes one 25 MB message.
 
-    .venv/bin/python bench/intake.py [--messages 3000] [--clients 16] [--rounds 3] [--big-mb 25]
+    .venv/bin/python bench/intake.py [--messages 3000] [--clients 16] [--rounds 3] [--big-mb 25] [--processes 1]
 
 Everything runs on this machine in a temporary data dir (SQLite and the embedded queue, as a
 single-machine install has them), unless DESKBRIDGE_DATABASE_URL / DESKBRIDGE_QUEUE_URL are set.
@@ -34,7 +34,23 @@ TEXT = (
 # --- the bare receiver: aiosmtpd, the same limits, storing nothing ------------------------------
 
 
-def bare_server(port: int, max_size: int) -> None:
+def bare_server(port: int, max_size: int, processes: int = 1) -> None:
+    """The bare receiver in `processes` processes sharing the port (SO_REUSEPORT), as `deskbridge
+    smtpd --processes` shares it, so that both receivers have the same CPUs to use."""
+    if processes > 1:
+        children = []
+        for _ in range(processes):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    bare_server(port, max_size)
+                finally:
+                    os._exit(0)
+            children.append(pid)
+        signal.signal(signal.SIGTERM, lambda *_: [os.kill(pid, signal.SIGTERM) for pid in children])
+        for pid in children:
+            os.waitpid(pid, 0)
+        return
     from aiosmtpd.smtp import SMTP
 
     class Nothing:
@@ -50,6 +66,7 @@ def bare_server(port: int, max_size: int) -> None:
             "127.0.0.1",
             port,
             backlog=512,
+            reuse_port=True,
         )
         stop = asyncio.Event()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
@@ -139,9 +156,15 @@ def wait_listening(port: int, process: subprocess.Popen) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU the process has used so far (Linux /proc)."""
+    """User + system CPU the process and its child processes have used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    return own + sum(cpu_seconds(child) for child in children)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -173,11 +196,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per receiver, alternating (default 3)")
     parser.add_argument("--big-mb", type=int, default=25, help="size of the big message in MB (default 25)")
     parser.add_argument("--threads", type=int, default=0, help="the receiver's threads (default: its own)")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="processes of each receiver, bare and ours (default 1)"
+    )
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--max-size", type=int, default=40 * 1024 * 1024, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
-        bare_server(args.bare_server, args.max_size)
+        bare_server(args.bare_server, args.max_size, args.processes)
         return
 
     data_dir = Path(tempfile.mkdtemp(prefix="deskbridge-bench-"))
@@ -251,10 +277,13 @@ def main() -> None:
     warmup, work = work[:50], work[50:]
 
     bare_port, ours_port = free_port(), free_port()
-    bare = subprocess.Popen([sys.executable, __file__, "--bare-server", str(bare_port)], env=env)  # noqa: S603
+    processes = ["--processes", str(args.processes)]
+    bare = subprocess.Popen(  # noqa: S603
+        [sys.executable, __file__, "--bare-server", str(bare_port), *processes], env=env
+    )
     threads = ["--threads", str(args.threads)] if args.threads else []
     ours = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "deskbridge", "smtpd", "--port", str(ours_port), *threads], env=env
+        [sys.executable, "-m", "deskbridge", "smtpd", "--port", str(ours_port), *threads, *processes], env=env
     )
     rates: dict[str, list[float]] = {"bare aiosmtpd": [], "deskbridge smtpd": []}
     cpu: dict[str, list[float]] = {"bare aiosmtpd": [], "deskbridge smtpd": []}
@@ -311,7 +340,8 @@ def main() -> None:
     bare_rate, our_rate = (statistics.median(rates[k]) for k in ("bare aiosmtpd", "deskbridge smtpd"))
     print()
     print(
-        f"messages: {args.messages} x {args.rounds} rounds, {size / 1024:.1f} KB each, {args.clients} clients"
+        f"messages: {args.messages} x {args.rounds} rounds, {size / 1024:.1f} KB each, {args.clients} clients, "
+        f"{args.processes} process(es) per receiver"
     )
     print(
         f"database: {django.conf.settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, queue: {type(__import__('deskbridge.core.jobs', fromlist=['HUEY']).HUEY).__name__}"

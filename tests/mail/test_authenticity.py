@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deskbridge.mail import authenticity, intake, resolvers
+from deskbridge.mail import authenticity, dkimkeys, intake, resolvers
 from deskbridge.mail.authenticity import authenticate, is_amazon_domain
 from deskbridge.mail.resolvers import TemporaryDNSError
 from deskbridge.pipeline.models import InboundMessage
@@ -30,7 +30,7 @@ TO = "amz-de-1@deskbridge.localhost"
 
 
 def public_record(pem: bytes) -> str:
-    return sandbox_mail._public_key_record(pem)
+    return dkimkeys.public_key_record(pem)
 
 
 def resolver_with(records: dict[str, list[str]]):

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from dkim.util import parse_tag_value
 
-from deskbridge.mail import authenticity, dkim_verify
+from deskbridge.mail import authenticity, dkim_verify, dkimkeys
 from deskbridge.sandbox.amazon import mail as sandbox_mail
 from tests.mail.conftest import new_private_key, unsigned_amazon_message
 
@@ -32,7 +32,7 @@ RSA_KEY = new_private_key()
 
 
 def rsa_record(pem: bytes) -> str:
-    return sandbox_mail._public_key_record(pem)
+    return dkimkeys.public_key_record(pem)
 
 
 class Keys:

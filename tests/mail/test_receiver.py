@@ -314,7 +314,7 @@ def test_a_storage_failure_answers_451_and_stores_nothing(receiver, seller, monk
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(intake, "_store", broken)
+    monkeypatch.setattr(intake, "_insert_rows", broken)
 
     _, data = send(receiver, buyer_message(seller), seller.forwarding_address)
 

@@ -3,10 +3,13 @@ and the sender's retry to the restarted receiver is stored once."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,11 +19,12 @@ from tests.mail.conftest import buyer_message, connect, raw_session
 from tests.processes import command_env, deskbridge, free_port
 
 
-def start_smtpd(port: int) -> subprocess.Popen:
+def start_smtpd(port: int, *options: str) -> subprocess.Popen:
     process = deskbridge(
         "smtpd",
         "--port",
         str(port),
+        *options,
         env=command_env(DESKBRIDGE_SMTP_HOST="127.0.0.1"),
         stderr=subprocess.PIPE,
     )
@@ -63,6 +67,15 @@ def open_data(port: int, rcpt: str) -> tuple[socket.socket, object]:
     return sock, reader
 
 
+def deliver(port: int, rcpt: str, raw: bytes) -> list[bytes]:
+    commands = [
+        b"EHLO mx.test.example",
+        b"MAIL FROM:<bounces@marketplace.amazon.de>",
+        f"RCPT TO:<{rcpt}>".encode(),
+    ]
+    return raw_session(port, [*commands, b"DATA"], data=raw)
+
+
 def reply_or_nothing(reader) -> bytes:
     try:
         return reader.readline()
@@ -91,16 +104,7 @@ def test_sigkill_mid_data_stores_nothing_and_the_retry_is_stored_once(tmp_path):
     # The sending MTA retries against the restarted receiver.
     receiver = start_smtpd(port)
     try:
-        replies = raw_session(
-            port,
-            [
-                b"EHLO mx.test.example",
-                b"MAIL FROM:<bounces@marketplace.amazon.de>",
-                f"RCPT TO:<{seller.forwarding_address}>".encode(),
-                b"DATA",
-            ],
-            data=raw,
-        )
+        replies = deliver(port, seller.forwarding_address, raw)
     finally:
         receiver.terminate()
         receiver.wait(timeout=30)
@@ -138,3 +142,95 @@ def test_sigkill_after_the_end_of_data_never_leaves_a_partial_row(tmp_path):
         assert len(rows) == 1
     assert not reply or reply.startswith(b"250"), reply
     assert all(bytes(row.raw) == raw and row.size == len(raw) for row in rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigkill_under_load_acknowledges_only_what_was_committed():
+    """Many sessions at once, so that messages share transactions (group commit), and the receiver
+    killed in the middle: every message answered 250 is stored whole under the id it was given;
+    nothing unanswered was acknowledged."""
+    seller = connect(make_tenant())
+    raws = [buyer_message(seller, order_id=f"302-0000002-{n:07d}") for n in range(40)]
+    port = free_port()
+    acknowledged: dict[int, bytes] = {}
+    lock = threading.Lock()
+
+    def session(share: list[bytes]) -> None:
+        try:
+            for raw in share:
+                sock, reader = open_data(port, seller.forwarding_address)
+                with sock:
+                    stuffed = b"\r\n".join(
+                        b"." + line if line.startswith(b".") else line for line in raw.split(b"\r\n")
+                    )
+                    sock.sendall(stuffed + b".\r\n")
+                    reply = reply_or_nothing(reader)
+                if reply.startswith(b"250"):
+                    with lock:
+                        acknowledged[int(reply.split()[-1])] = raw
+        except (OSError, AssertionError):
+            return  # the receiver went away
+
+    receiver = start_smtpd(port)
+    try:
+        senders = [threading.Thread(target=session, args=(raws[i::8],)) for i in range(8)]
+        for sender in senders:
+            sender.start()
+        deadline = time.monotonic() + 30
+        while len(acknowledged) < 8 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        kill(receiver)
+        for sender in senders:
+            sender.join(30)
+    finally:
+        receiver.kill()
+
+    assert acknowledged  # the kill came after some messages were answered
+    rows = {row.pk: row for row in InboundMessage.objects.all()}
+    for pk, raw in acknowledged.items():
+        assert pk in rows and bytes(rows[pk].raw) == raw
+    assert all(bytes(row.raw) in raws and row.size == len(row.raw) for row in rows.values())
+
+
+def child_pids(pid: int) -> list[int]:
+    return [
+        int(c)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for c in (task / "children").read_text().split()
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_receiver_processes_share_the_port_and_stop_together():
+    seller = connect(make_tenant())
+    raws = [buyer_message(seller, order_id=f"302-0000003-{n:07d}") for n in range(12)]
+    port = free_port()
+    receiver = start_smtpd(port, "--processes", "2")
+    try:
+        children = child_pids(receiver.pid)
+        assert len(children) == 2
+        for raw in raws:
+            replies = deliver(port, seller.forwarding_address, raw)
+            assert replies[-1].startswith(b"250 2.0.0 Stored")
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=60)
+    assert receiver.returncode == 0
+    assert sorted(bytes(r.raw) for r in InboundMessage.objects.all()) == sorted(raws)
+    for pid in children:  # both children ended with the parent
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receiver_process_that_dies_takes_the_others_down():
+    port = free_port()
+    receiver = start_smtpd(port, "--processes", "2")
+    try:
+        first, second = child_pids(receiver.pid)
+        os.kill(first, signal.SIGKILL)
+        assert receiver.wait(timeout=60) == 1
+    finally:
+        receiver.kill()
+    with pytest.raises(ProcessLookupError):
+        os.kill(second, 0)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deskbridge.mail import authenticity, dkim_verify
-from deskbridge.sandbox.amazon.mail import _public_key_record
+from deskbridge.mail.dkimkeys import public_key_record as _public_key_record
 from tests.mail.conftest import new_private_key
 
 KEY = new_private_key()

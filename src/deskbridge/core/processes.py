@@ -30,11 +30,22 @@ def run_smtp(
     port: int | None = None,
     unix_path: str | None = None,
     threads: int | None = None,
+    processes: int = 1,
 ) -> None:
-    """`deskbridge smtpd`: the SMTP (or LMTP) receiver in the foreground, until SIGINT/SIGTERM."""
-    from deskbridge.mail.smtpd import THREADS, Receiver
+    """`deskbridge smtpd`: the SMTP (or LMTP) receiver in the foreground, until SIGINT/SIGTERM;
+    in `processes` processes sharing the port (0: one per CPU)."""
+    import os
 
-    Receiver(host=host, port=port, lmtp=lmtp, unix_path=unix_path, threads=threads or THREADS).run()
+    from deskbridge.mail.smtpd import THREADS, run_processes
+
+    run_processes(
+        processes or os.cpu_count() or 1,
+        host=host,
+        port=port,
+        lmtp=lmtp,
+        unix_path=unix_path,
+        threads=threads or THREADS,
+    )
 
 
 def run_web(

@@ -53,6 +53,10 @@ _ENDS_DATA = {"552 Error: Too much mail data", "500 Line too long (see RFC5321 4
 _PLAIN_REPLY = re.compile(r"^(\d)(\d\d) (?!\d\.\d{1,3}\.\d{1,3} )")
 _CODE_FOR = {"500": "5.5.2", "501": "5.5.4", "502": "5.5.1", "503": "5.5.1", "504": "5.5.4", "530": "5.7.0"}
 _LEFT_PLAIN = {"220", "354"}
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_PLAIN_PATH = re.compile(
+    rf"[ \t]*<({_ATEXT}+(?:\.{_ATEXT}+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*([^()\"\\]*)",
+)
 
 
 class InboundSMTP(SMTP):
@@ -62,6 +66,19 @@ class InboundSMTP(SMTP):
     # RFC 5321 allows 1000 octets a line; real mail is sometimes longer. Longer than this is refused.
     line_length_limit = 256 * 1024
     _is_lmtp = False
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        # aiosmtpd reads MAIL FROM/RCPT TO addresses with the email package's header parser and
+        # defines a typing.Protocol class on every call: a tenth of the receiver's CPU. The plain
+        # <local@domain> form (what MTAs send) is read by a regular expression instead, with the
+        # same result (tests/mail/test_receiver.py compares them); anything else goes to aiosmtpd.
+        plain = _PLAIN_PATH.fullmatch(arg)
+        if plain is None:
+            return super()._getaddr(arg)
+        address = plain.group(1)
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return address, plain.group(2)
 
     async def push(self, status: Any) -> None:
         if isinstance(status, str) and status in _REWRITES:
@@ -155,6 +172,7 @@ class InboundHandler:
         self.pool = pool
         self.lmtp = lmtp
         self.in_flight = 0
+        self.committer = intake.GroupCommitter()
 
     async def _in_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -185,7 +203,9 @@ class InboundHandler:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         try:
-            reply = await self._in_thread(intake.check_recipient, address)
+            reply = intake.recipient_without_database(address) or await self._in_thread(
+                intake.check_recipient, address
+            )
         except Exception:
             log.exception("smtp recipient check failed")
             return "451 4.3.0 Temporary failure checking the recipient; try again later"
@@ -208,7 +228,9 @@ class InboundHandler:
             via="lmtp" if self.lmtp else "smtp",
         )
         try:
-            outcome = await self._in_thread(intake.accept, raw, mail, partial=self.lmtp, checked=True)
+            outcome = await self._in_thread(
+                intake.accept, raw, mail, partial=self.lmtp, checked=True, committer=self.committer
+            )
         except Exception:
             log.exception("inbound message could not be stored", via=mail.via, size=len(raw))
             return "\r\n".join([TEMPORARY_FAILURE] * (len(envelope.rcpt_tos) if self.lmtp else 1))
@@ -242,10 +264,10 @@ def tls_context() -> ssl.SSLContext | None:
     return context
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
+def listening_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return socket.create_server((host, port), family=family, backlog=512)
+        return socket.create_server((host, port), family=family, backlog=512, reuse_port=reuse_port)
     except OSError as exc:
         from deskbridge.errors import SettingsError
 
@@ -352,6 +374,7 @@ class Receiver:
         if self._finished:
             return
         self._finished = True
+        self.handler.committer.stop()
         _close_pool_connections(self.pool, self.threads)
         self.pool.shutdown(wait=True)
         self.sock.close()
@@ -413,3 +436,84 @@ def _close_pool_connections(pool: ThreadPoolExecutor, threads: int) -> None:
         connections.close_all()
 
     wait([pool.submit(close) for _ in range(threads)], timeout=15)
+
+
+def run_processes(
+    processes: int,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    lmtp: bool = False,
+    unix_path: str | None = None,
+    threads: int = THREADS,
+) -> None:
+    """`deskbridge smtpd --processes N`: N receivers, each a process of its own with its own event
+    loop, threads and database connections, so that checking messages is not held to one CPU by
+    the GIL. Every process listens on the same port (SO_REUSEPORT: the kernel spreads connections
+    over them). All the sockets are bound here, before any process starts, so a taken port fails at
+    once. A process that dies takes the others down (exit status 1): the supervisor restarts all."""
+    if processes <= 1:
+        Receiver(host=host, port=port, lmtp=lmtp, unix_path=unix_path, threads=threads).run()
+        return
+    if unix_path:
+        from deskbridge.errors import SettingsError
+
+        raise SettingsError("--processes takes a TCP port; on a Unix socket (behind Postfix) run one process")
+    host = host or settings.SMTP_HOST
+    first = listening_socket(host, port or settings.SMTP_PORT, reuse_port=True)
+    port = first.getsockname()[1]
+    sockets = [first] + [listening_socket(host, port, reuse_port=True) for _ in range(processes - 1)]
+    connections.close_all()  # nothing of the parent's may be shared with the children
+    children: dict[int, int] = {}
+    for index, sock in enumerate(sockets):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (the child; covered by tests/mail/test_processes.py)
+            status = 1
+            try:
+                for other in sockets:
+                    if other is not sock:
+                        other.close()
+                Receiver(sock=sock, lmtp=lmtp, threads=threads).run()
+                status = 0
+            except BaseException:
+                log.exception("smtp receiver process failed", process=index)
+            finally:
+                os._exit(status)
+        children[pid] = index
+    for sock in sockets:
+        sock.close()
+    log.info("smtp receiver processes started", processes=processes, listen=f"{host}:{port}")
+    _supervise(children)
+
+
+def _supervise(children: dict[int, int]) -> None:
+    """Wait for the children; pass SIGINT/SIGTERM on to them; if one ends on its own, stop the rest."""
+    stopping = False
+
+    def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    failed = False
+    try:
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            children.pop(pid, None)
+            if not stopping:
+                log.error("smtp receiver process ended; stopping the others", status=status)
+                failed = True
+                stop(signal.SIGTERM, None)
+            elif os.waitstatus_to_exitcode(status) != 0:
+                failed = True
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if failed:
+        raise SystemExit(1)

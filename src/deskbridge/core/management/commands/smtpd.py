@@ -17,6 +17,15 @@ class Command(BaseCommand):
             "--unix", metavar="PATH", help="listen on a Unix socket instead (Postfix: lmtp:unix:PATH)"
         )
         parser.add_argument("--threads", type=int, help="threads that check and store messages (default 8)")
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=1,
+            help="receiver processes sharing the port (SO_REUSEPORT), each on its own CPU; 0 for one per "
+            "CPU (default 1). On SQLite they take turns writing; PostgreSQL takes them in parallel.",
+        )
 
-    def handle(self, *args, lmtp=False, host=None, port=None, unix=None, threads=None, **options):
-        run_smtp(lmtp=lmtp, host=host, port=port, unix_path=unix, threads=threads)
+    def handle(
+        self, *args, lmtp=False, host=None, port=None, unix=None, threads=None, processes=1, **options
+    ):
+        run_smtp(lmtp=lmtp, host=host, port=port, unix_path=unix, threads=threads, processes=processes)

@@ -1,0 +1,153 @@
+"""The receiver's group commit: messages finished together share a transaction, none is answered
+before its transaction committed, and a message that makes a batch fail fails alone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+
+from deskbridge.core import jobs
+from deskbridge.mail import authenticity, intake
+from deskbridge.pipeline.models import InboundMessage
+from tests.conftest import make_tenant
+from tests.mail.conftest import buyer_message, connect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def request(seller, n: int, raw: bytes | None = None) -> intake.StoreRequest:
+    raw = raw or buyer_message(seller, order_id=f"302-0000000-{n:07d}")
+    envelope = intake.Envelope(
+        mail_from="bounces@marketplace.amazon.de", recipients=[seller.forwarding_address]
+    )
+    record = authenticity.authenticate(raw).as_json()
+    return intake.StoreRequest(raw, envelope, [seller.forwarding_address], record, [], False)
+
+
+@pytest.fixture
+def committer():
+    running = intake.GroupCommitter()
+    yield running
+    running.stop()
+
+
+def store_all(committer: intake.GroupCommitter, requests: list[intake.StoreRequest]) -> list:
+    def store(one):
+        try:
+            return committer.store(one)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        return list(pool.map(store, requests))
+
+
+def test_messages_finished_together_share_one_transaction(committer, monkeypatch):
+    seller = connect(make_tenant())
+    requests = [request(seller, n) for n in range(12)]
+    batches: list[int] = []
+    real = intake._store_batch
+    first = threading.Event()
+
+    def recording(batch):
+        if not first.is_set():
+            first.set()
+            time.sleep(0.5)  # a slow commit: the others queue up behind it meanwhile
+        batches.append(len(batch))
+        return real(batch)
+
+    monkeypatch.setattr(intake, "_store_batch", recording)
+
+    results = store_all(committer, requests)
+
+    assert sum(batches) == 12 and max(batches) > 1
+    ids = [pk for stored, gone in results for pk in stored.values()]
+    assert not any(gone for _, gone in results)
+    assert sorted(ids) == sorted(InboundMessage.objects.values_list("pk", flat=True))
+    rows = {row.pk: row for row in InboundMessage.objects.all()}
+    for one, (stored, _) in zip(requests, results, strict=True):
+        assert bytes(rows[stored[seller.forwarding_address]].raw) == one.raw  # each id is its own message
+    # One wake-up a batch: a single message's own, or the batch's.
+    woken = [task.args for task in jobs.HUEY.pending()]
+    assert sum(len(args[2]) if args[0] == intake.RUN_INBOUND_BATCH else 1 for args in woken) == 12
+
+
+def test_no_message_is_answered_before_its_transaction_commits(committer, monkeypatch):
+    seller = connect(make_tenant())
+    inside, release = threading.Event(), threading.Event()
+    real = intake._touch_connections
+
+    def held(*args):
+        real(*args)
+        inside.set()
+        release.wait(10)  # rows inserted, not committed
+
+    monkeypatch.setattr(intake, "_touch_connections", held)
+    answered: list = []
+    sender = threading.Thread(target=lambda: answered.append(committer.store(request(seller, 1))))
+    sender.start()
+    assert inside.wait(10)
+    time.sleep(0.2)
+    assert answered == [] and not InboundMessage.objects.exists()
+    release.set()
+    sender.join(10)
+    assert answered and InboundMessage.objects.filter(pk=next(iter(answered[0][0].values()))).exists()
+
+
+def test_a_message_that_breaks_its_batch_fails_alone(committer, monkeypatch):
+    seller = connect(make_tenant())
+    requests = [request(seller, n) for n in range(6)]
+    poisoned = requests[3]
+    real = intake._insert_rows
+
+    def insert(connection, rows):
+        if any(bytes(row.raw) == poisoned.raw for row in rows):
+            raise RuntimeError("disk full")
+        real(connection, rows)
+
+    monkeypatch.setattr(intake, "_insert_rows", insert)
+    hold = threading.Event()
+    real_batch = intake._store_batch
+
+    def slow_first(batch):
+        if not hold.is_set():
+            hold.set()
+            time.sleep(0.3)
+        return real_batch(batch)
+
+    monkeypatch.setattr(intake, "_store_batch", slow_first)
+
+    def store(one):
+        try:
+            return committer.store(one)
+        except RuntimeError as exc:
+            return exc
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(store, requests))
+
+    assert isinstance(results[3], RuntimeError)
+    assert all(isinstance(r, tuple) and r[0] for i, r in enumerate(results) if i != 3)
+    assert InboundMessage.objects.count() == 5
+
+
+def test_the_receiver_stores_concurrent_messages_each_once(receiver):
+    from tests.mail.conftest import send
+
+    seller = connect(make_tenant())
+    raws = [buyer_message(seller, order_id=f"302-0000001-{n:07d}") for n in range(10)]
+
+    with ThreadPoolExecutor(10) as pool:
+        replies = list(pool.map(lambda raw: send(receiver, raw, seller.forwarding_address)[1], raws))
+
+    assert all(code == 250 for code, _ in replies)
+    ids = [int(text.rsplit(" ", 1)[1]) for _, text in replies]
+    assert len(set(ids)) == 10
+    for pk, raw in zip(ids, raws, strict=True):
+        assert bytes(InboundMessage.objects.get(pk=pk).raw) == raw
