@@ -68,7 +68,9 @@ def test_the_page_shows_each_rule_what_it_catches_and_amazon_s_defaults(tenant):
 
 def test_the_helpdesk_settings_page_links_to_the_rules(tenant):
     html = tenant.client(Role.AGENT).get(reverse("helpdesk_settings")).content.decode()
-    assert f'href="{RULES}"' in html
+    assert "<title>Helpdesk · deskbridge</title>" in html
+    (section,) = re.findall(r'<section class="card" id="reply-rules">.*?</section>', html, re.S)
+    assert f'<a href="{RULES}">Reply rules</a>' in section
 
 
 @pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN])
