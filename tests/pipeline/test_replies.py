@@ -31,6 +31,7 @@ from deskbridge.sandbox.amazon.relay import Relay
 from deskbridge.sandbox.helpdesks.zendesk import seed as zendesk
 from tests.amazon.orders_support import EU, connect
 from tests.mail.conftest import buyer_message, running_receiver
+from tests.processes import free_port
 
 DE = "A1PA6795UKMFR9"
 QUESTION = "Wo ist mein Paket? Die Sendungsverfolgung zeigt nichts."
@@ -205,3 +206,19 @@ def test_without_a_way_to_ask_the_relay_an_unclear_attempt_is_not_repeated(
     reply.refresh_from_db()
     assert reply.outcome == ReplyOutcome.UNKNOWN
     assert any("Check Buyer-Seller Messages in Seller Central" in n for n in desk.notes())
+
+
+def test_a_relay_that_cannot_be_reached_is_tried_again_later_and_the_reply_then_sent(
+    desk, live_url, settings
+):
+    relay_port = settings.SMTP_RELAY_PORT
+    settings.SMTP_RELAY_PORT = free_port()  # nobody listens: certainly not delivered
+    reply = desk.agent_says("Ihr Paket kommt morgen an.")
+    assert reply.state == WorkState.RETRY and reply.outcome == "" and reply.attempt_started_at is None
+    assert "Connection" in reply.last_error or "refused" in reply.last_error.lower()
+
+    settings.SMTP_RELAY_PORT = relay_port
+    OutboundReply.objects.filter(pk=reply.pk).update(next_attempt_at=timezone.now())
+    assert run_work_row(OutboundReply.label(), reply.pk) == WorkState.DONE
+    reply.refresh_from_db()
+    assert reply.outcome == ReplyOutcome.SENT and len(outbox(live_url)) == 1

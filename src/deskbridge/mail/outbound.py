@@ -32,9 +32,12 @@ class Sent:
 class SendError(Exception):
     permanent = False
 
-    def __init__(self, message: str, code: int | None = None) -> None:
+    def __init__(self, message: str, code: int | None = None, maybe_delivered: bool = False) -> None:
         super().__init__(message)
         self.code = code
+        # The connection broke after the message was handed over and before the server answered:
+        # it may have taken it. Only then is sending again a risk of a second copy.
+        self.maybe_delivered = maybe_delivered
 
 
 class TransientSendError(SendError):
@@ -100,6 +103,7 @@ def send(raw: bytes, mail_from: str, rcpt_to: str) -> Sent:
 
 
 def _send_to(host: str, port: int, raw: bytes, mail_from: str, rcpt_to: str) -> Sent:
+    handed_over = False
     try:
         with smtplib.SMTP(
             host, port, local_hostname=settings.INBOUND_DOMAIN, timeout=TIMEOUT_SECONDS
@@ -113,6 +117,7 @@ def _send_to(host: str, port: int, raw: bytes, mail_from: str, rcpt_to: str) -> 
             code, text = smtp.rcpt(rcpt_to)
             if code >= 400:
                 raise _refused(code, text, "RCPT")
+            handed_over = True
             code, text = smtp.data(raw)
             if code >= 400:
                 raise _refused(code, text, "DATA")
@@ -122,7 +127,9 @@ def _send_to(host: str, port: int, raw: bytes, mail_from: str, rcpt_to: str) -> 
     except smtplib.SMTPResponseException as exc:
         raise _refused(exc.smtp_code, exc.smtp_error, "SMTP") from exc
     except (OSError, smtplib.SMTPException) as exc:
-        raise TransientSendError(f"{host}:{port}: {exc.__class__.__name__}: {exc}") from exc
+        raise TransientSendError(
+            f"{host}:{port}: {exc.__class__.__name__}: {exc}", maybe_delivered=handed_over
+        ) from exc
 
 
 def _refused(code: int, text: bytes | str, stage: str) -> SendError:

@@ -117,6 +117,11 @@ def send(reply: OutboundReply) -> None:
     OutboundReply.objects.filter(pk=reply.pk).update(attempt_started_at=reply.attempt_started_at)
     try:
         sent = outbound.send(bytes(reply.raw), reply_from(conversation), conversation.buyer_alias)
+    except outbound.TransientSendError as exc:
+        if not exc.maybe_delivered:  # certainly not taken: the next attempt starts afresh
+            reply.attempt_started_at = None
+            OutboundReply.objects.filter(pk=reply.pk).update(attempt_started_at=None)
+        raise
     except outbound.PermanentSendError as exc:
         finish(reply, ReplyOutcome.FAILED, refusal=str(exc))
         tell_agent(reply, notes.failed(reply, str(exc)))
