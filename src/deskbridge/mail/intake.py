@@ -198,7 +198,6 @@ def accept(
     checked: bool = False,
     resolve: Resolve | None = None,
     mode: str | None = None,
-    committer: GroupCommitter | None = None,
 ) -> Outcome:
     """Check, authenticate and store `raw` for each recipient of `envelope`.
 
@@ -206,10 +205,35 @@ def accept(
     partial=True (LMTP, HTTP) stores for those that are still live and refuses the others.
     checked=True says every recipient passed check_recipient already (at RCPT); they are looked
     up again, once, as the rows are stored.
-    committer (the receiver's) stores the message in a transaction shared with the messages other
-    sessions finish at the same moment; without one it is stored in a transaction of its own.
     Raises only when storing failed (the database); callers answer that with a temporary failure.
+    The receiver runs the same in two halves, check() and finish(), with its GroupCommitter between.
     """
+    checked_message = check(raw, envelope, partial=partial, checked=checked, resolve=resolve, mode=mode)
+    if isinstance(checked_message, Outcome):
+        return checked_message
+    return finish(checked_message, _store_batch([checked_message.request])[0])
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A message that passed its checks: what to store, and what the replies will say."""
+
+    request: StoreRequest
+    replies: dict[str, Reply]
+    verdict: str
+    mode: str
+
+
+def check(
+    raw: bytes,
+    envelope: Envelope,
+    *,
+    partial: bool = True,
+    checked: bool = False,
+    resolve: Resolve | None = None,
+    mode: str | None = None,
+) -> Outcome | Checked:
+    """accept()'s first half: the Outcome of a message refused, or the Checked one to store."""
     via = envelope.via
     recipients = list(dict.fromkeys(normalise(r) for r in envelope.recipients))
     if checked:
@@ -247,7 +271,14 @@ def accept(
         flags.append(FLAG_AUTH_UNCHECKED)
 
     request = StoreRequest(raw, envelope, wanted, record, flags, partial)
-    stored, gone = committer.store(request) if committer is not None else _store_batch([request])[0]
+    return Checked(request, replies, verdict.verdict, mode)
+
+
+def finish(message: Checked, result: Stored) -> Outcome:
+    """accept()'s second half: the replies once the message's transaction has committed."""
+    stored, gone = result
+    request, replies = message.request, dict(message.replies)
+    raw, partial, record, via = request.raw, request.partial, request.record, request.envelope.via
     if gone and not partial:
         retry = Reply(
             451, "4.3.0", "A recipient changed while the message arrived; nothing was kept, try again"
@@ -268,8 +299,8 @@ def accept(
         via=via,
         ids=list(stored.values()),
         size=len(raw),
-        verdict=verdict.verdict,
-        mode=mode,
+        verdict=message.verdict,
+        mode=message.mode,
     )
     return Outcome(replies, stored, record)
 
@@ -491,14 +522,18 @@ class GroupCommitter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def store(self, request: StoreRequest) -> Stored:
+    def submit(self, request: StoreRequest) -> Future[Stored]:
+        """The message's result, due once its transaction committed (or its exception)."""
         future: Future[Stored] = Future()
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="smtpd-commit", daemon=True)
                 self._thread.start()
             self._queue.put((request, future))
-        return future.result()
+        return future
+
+    def store(self, request: StoreRequest) -> Stored:
+        return self.submit(request).result()
 
     def stop(self) -> None:
         with self._lock:

@@ -227,13 +227,21 @@ class InboundHandler:
             helo=session.host_name or "",
             via="lmtp" if self.lmtp else "smtp",
         )
+        self.in_flight += 1
         try:
-            outcome = await self._in_thread(
-                intake.accept, raw, mail, partial=self.lmtp, checked=True, committer=self.committer
-            )
+            # Checked in a thread; stored by the committer, awaited here so that no thread waits
+            # for the commit and every session's message can join the same transaction.
+            checked = await self._in_thread(intake.check, raw, mail, partial=self.lmtp, checked=True)
+            if isinstance(checked, intake.Outcome):
+                outcome = checked
+            else:
+                result = await asyncio.wrap_future(self.committer.submit(checked.request))
+                outcome = intake.finish(checked, result)
         except Exception:
             log.exception("inbound message could not be stored", via=mail.via, size=len(raw))
             return "\r\n".join([TEMPORARY_FAILURE] * (len(envelope.rcpt_tos) if self.lmtp else 1))
+        finally:
+            self.in_flight -= 1
         if self.lmtp:
             # RFC 2033 §4.2: one reply for every accepted RCPT, in order, repeated addresses included.
             return "\r\n".join(str(outcome.replies[intake.normalise(r)]) for r in envelope.rcpt_tos)
