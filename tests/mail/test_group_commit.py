@@ -61,6 +61,7 @@ def test_messages_finished_together_share_one_transaction(committer, monkeypatch
         return real(batch)
 
     monkeypatch.setattr(intake, "_store_batch", recording)
+    jobs.HUEY.flush()  # wake-ups other tests of this worker left behind are not this test's
 
     results = store_all(committer, requests)
 

@@ -16,7 +16,8 @@ from deskbridge.mail.quotes import (
 )
 
 HELPDESKS = Path(__file__).resolve().parents[1] / "data" / "helpdesks"
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "email-samples"
+# A copy of ../shared/reference/email-samples/02-… (the suite must not reach outside the repository).
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "email-samples"
 
 
 def _json(kind: str, name: str) -> dict:
