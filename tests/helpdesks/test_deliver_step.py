@@ -158,3 +158,27 @@ def test_the_webhook_endpoint_refuses_unknown_addresses_and_big_bodies_and_store
     assert httpx.post(connection.webhook_url, content=body, headers=headers).json() == {"status": "accepted"}
     assert httpx.post(connection.webhook_url, content=body, headers=headers).json() == {"status": "duplicate"}
     assert WebhookEvent.objects.filter(connection=connection).count() == 1
+
+
+def test_a_message_after_the_ticket_was_closed_opens_a_follow_up_ticket(tenant, forwarding, order_id):
+    from deskbridge.sandbox.helpdesks.models import SandboxHelpdeskRecord
+    from deskbridge.sandbox.helpdesks.zendesk import seed as zendesk
+
+    account = f"closed{tenant.organisation.pk}"
+    connect_helpdesk(tenant.organisation, "zendesk", zendesk.create_account(account))
+    first = arrive(forwarding, order_id, text="Erste Frage")
+    assert run_work_row(LABEL, first.pk) == WorkState.DONE
+    (ticket,) = zendesk.tickets(account)
+    record = SandboxHelpdeskRecord.objects.get(helpdesk="zendesk", collection="tickets", pk=int(ticket["id"]))
+    record.data["status"] = "closed"  # Zendesk's automation closes solved tickets for good
+    record.save()
+
+    second = arrive(forwarding, order_id, text="Noch eine Frage, Wochen später")
+    assert run_work_row(LABEL, second.pk) == WorkState.DONE
+
+    closed, follow_up = sorted(zendesk.tickets(account), key=lambda t: int(t["id"]))
+    assert closed["id"] == ticket["id"] and len([m for m in closed["messages"] if m["public"]]) == 1
+    assert [m["text"] for m in follow_up["messages"] if m["public"]] == ["Noch eine Frage, Wochen später"]
+    assert any(f"Amazon order {order_id}" in m["text"] for m in follow_up["messages"] if not m["public"])
+    conversation = Conversation.objects.get()
+    assert conversation.ticket_id == follow_up["id"] and conversation.ticket_round == 1

@@ -192,6 +192,11 @@ class AgentReply:
     created_at: datetime | None = None
 
 
+class TicketClosed(Exception):
+    """The ticket takes no more messages (Zendesk closes solved tickets for good after a while): the
+    conversation goes on in a follow-up ticket."""
+
+
 class WebhookRejected(Exception):
     """A webhook that does not carry a valid signature (or secret): answered 401, recorded."""
 

@@ -30,7 +30,7 @@ from deskbridge.amazon import marketplaces
 from deskbridge.amazon.mail import AmazonMail, attachment_payloads
 from deskbridge.core import jobs
 from deskbridge.core.logs import get_logger
-from deskbridge.helpdesks.base import Attachment, Buyer, BuyerMessage, Connector, Ticket
+from deskbridge.helpdesks.base import Attachment, Buyer, BuyerMessage, Connector, Ticket, TicketClosed
 from deskbridge.helpdesks.http import AuthenticationFailed, HelpdeskError, RateLimited
 from deskbridge.helpdesks.models import Health, HelpdeskConnection
 from deskbridge.pipeline.enrich import order_context
@@ -117,7 +117,8 @@ def buyer_message_of(
 
 
 def thread_external_id(conversation: Conversation) -> str:
-    return f"deskbridge-{conversation.organisation_id}-c{conversation.pk}"
+    suffix = f"-{conversation.ticket_round}" if conversation.ticket_round else ""
+    return f"deskbridge-{conversation.organisation_id}-c{conversation.pk}{suffix}"
 
 
 def ticket_of(conversation: Conversation) -> Ticket:
@@ -139,11 +140,31 @@ def deliver(inbound: InboundMessage, recorded: ConversationMessage, mail: Amazon
     with helpdesk_errors(connection):
         if recorded.delivered_at is None:
             message = buyer_message_of(conversation, recorded, inbound, mail)
-            if not conversation.ticket_id:
+            try:
+                if not conversation.ticket_id:
+                    open_ticket(connection, connector, conversation, recorded, message)
+                else:
+                    append(connector, conversation, recorded, message)
+            except TicketClosed:
+                follow_up_ticket(conversation)
+                message = buyer_message_of(conversation, recorded, inbound, mail)
                 open_ticket(connection, connector, conversation, recorded, message)
-            else:
-                append(connector, conversation, recorded, message)
         sync_order(connector, conversation)
+
+
+def follow_up_ticket(conversation: Conversation) -> None:
+    """The conversation's ticket is closed for good: the next message opens a follow-up ticket
+    (a new thread id, the order written to it again)."""
+    closed = conversation.ticket_id
+    Conversation.objects.filter(pk=conversation.pk, ticket_id=closed).update(
+        ticket_id="",
+        ticket_url="",
+        ticket_round=F("ticket_round") + 1,
+        ticket_order_at=None,
+        ticket_order_note="",
+    )
+    conversation.refresh_from_db()
+    log.info("ticket closed: a follow-up ticket opens", conversation=conversation.pk, closed=closed)
 
 
 def open_ticket(

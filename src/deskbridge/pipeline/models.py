@@ -119,6 +119,7 @@ class Conversation(TenantModel):
         "helpdesks.HelpdeskConnection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     ticket_id = models.CharField(max_length=100, blank=True)
+    ticket_round = models.PositiveSmallIntegerField(default=0)  # follow-up tickets after a closed one
     ticket_url = models.CharField(max_length=500, blank=True)
     helpdesk_customer_id = models.CharField(max_length=100, blank=True)
     ticket_lease_until = models.DateTimeField(null=True, blank=True)  # one worker opens the ticket

@@ -30,6 +30,7 @@ from deskbridge.helpdesks.base import (
     ReplyAttachment,
     Status,
     Ticket,
+    TicketClosed,
 )
 from deskbridge.helpdesks.http import AuthenticationFailed, HelpdeskHTTP, RateLimit, Unavailable
 from deskbridge.helpdesks.zendesk import trigger, webhooks
@@ -281,6 +282,8 @@ class ZendeskConnector(Connector):
         earlier = self._written(ticket.id, message.external_id)
         if earlier:
             return earlier
+        if current.get("status") == "closed":  # Zendesk refuses any update to a closed ticket
+            raise TicketClosed(f"Zendesk ticket {ticket.id} is closed")
         changes: dict[str, Any] = {
             "comment": self._comment(
                 message.text,
