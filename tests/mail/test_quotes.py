@@ -292,3 +292,9 @@ def test_bottom_posting_keeps_the_answer_under_the_quote():
 
 def test_a_reply_only_of_quotes_is_empty():
     assert strip_quoted(text="On Mon, Apr 3, 2023 Jane <j@x.com> wrote:\n> Where?") == ""
+
+
+def test_control_characters_in_html_are_dropped_not_fatal():
+    """Found by hypothesis: lxml refused a control character when a quote's tail text moved."""
+    assert strip_quoted(html='<A00 CLASS="gmail_quote"></A00>\x1f') == ""
+    assert strip_quoted(html="<p>Danke\x1f f\x0bür Ihre Geduld</p>") == "Danke für Ihre Geduld"

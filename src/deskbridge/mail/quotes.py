@@ -166,13 +166,17 @@ def _attached(element: lxml_html.HtmlElement, root: lxml_html.HtmlElement) -> bo
     return any(ancestor is root for ancestor in element.iterancestors()) or element is root
 
 
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def strip_quoted_html(markup: str) -> str:
     """The HTML without the containers mail clients and helpdesks put quoted history and signatures in."""
     if not markup.strip():
         return ""
     try:
         root = lxml_html.document_fromstring(
-            re.sub(r"^\s*<\?xml[^>]*\?>", "", markup[:MAX_HTML]).replace("\x00", ""),
+            # Control characters XML cannot hold (lxml refuses them when it moves text about).
+            _NOT_XML.sub("", re.sub(r"^\s*<\?xml[^>]*\?>", "", markup[:MAX_HTML])),
             parser=lxml_html.HTMLParser(huge_tree=True),
         )
     except (etree.ParserError, ValueError):
