@@ -73,8 +73,9 @@ def bare_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         DESKBRIDGE_DATA_DIR=str(tmp_path / "var"),
         DESKBRIDGE_WEB_PORT=str(free_port()),
         DESKBRIDGE_SMTP_PORT=str(free_port()),
-        **extra,
+        DESKBRIDGE_SANDBOX_RELAY_PORT=str(free_port()),  # demo and `sandbox serve` start the relay
     )
+    env.update(extra)
     return env
 
 

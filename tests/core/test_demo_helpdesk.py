@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.processes import bare_env, free_port, stop
+from tests.processes import bare_env, stop
 
 WAIT = 120.0  # seconds: two cores shared with other test runs
 
@@ -99,7 +99,7 @@ def kustomer_conversation_with(helpdesk: dict[str, Any], text: str) -> dict[str,
 
 def test_demo_delivers_buyer_messages_to_its_sandbox_helpdesk_and_switches_on_rerun(tmp_path):
     data_dir = tmp_path / "demo-data"
-    env = bare_env(tmp_path, DESKBRIDGE_SANDBOX_RELAY_PORT=str(free_port()))  # not the default 2526
+    env = bare_env(tmp_path)
     web_url = f"http://127.0.0.1:{env['DESKBRIDGE_WEB_PORT']}"
     demo_json = data_dir / "demo.json"
 

@@ -26,7 +26,7 @@ from deskbridge.sandbox.amazon.mail import buyer_alias
 from tests.core.test_demo_helpdesk import eventually, read_demo_json, send_buyer_message, start_demo
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.test_phone import SCREENSHOTS, assert_fits
-from tests.processes import bare_env, free_port, stop
+from tests.processes import bare_env, stop
 
 US = "ATVPDKIKX0DER"
 WAIT_MS = 120_000  # the pipeline runs in the demo's worker, on two cores shared with other test runs
@@ -62,7 +62,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     it is ready."""
     tmp_path = tmp_path_factory.mktemp("demo")
     data_dir = tmp_path / "demo-data"
-    env = bare_env(tmp_path, DESKBRIDGE_SANDBOX_RELAY_PORT=str(free_port()))
+    env = bare_env(tmp_path)
     process = start_demo(env, data_dir)
     try:
         found = eventually("demo.json", lambda: read_demo_json(data_dir / "demo.json", "zendesk"), process)
