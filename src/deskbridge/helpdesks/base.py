@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -57,6 +58,15 @@ class Field:
     kind: Literal["text", "email", "url", "password"] = "text"
     required: bool = True
     placeholder: str = ""
+
+
+def account_name(value: str, host_suffix: str) -> str:
+    """The account part of what a user pasted for a hosted helpdesk: `acme` from `acme`,
+    `acme<host_suffix>` or `https://acme<host_suffix>/anything`."""
+    value = value.strip().lower()
+    if "//" in value:
+        value = urlsplit(value).hostname or ""
+    return value.split("/", 1)[0].removesuffix(host_suffix)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +41,7 @@ from deskbridge.helpdesks.base import (
     ReplyAttachment,
     Status,
     Ticket,
+    account_name,
     order_fields,
 )
 from deskbridge.helpdesks.gorgias import webhooks
@@ -59,10 +60,7 @@ PAGE_SIZE = 100
 
 def clean_domain(value: str) -> str:
     """`acme` from `acme`, `acme.gorgias.com` or `https://acme.gorgias.com/api`."""
-    value = value.strip().lower()
-    if "//" in value:
-        value = urlsplit(value).hostname or ""
-    return value.split("/")[0].removesuffix(".gorgias.com")
+    return account_name(value, ".gorgias.com")
 
 
 def gorgias_time(moment: datetime) -> str:

@@ -31,6 +31,7 @@ from deskbridge.helpdesks.base import (
     Status,
     Ticket,
     TicketClosed,
+    account_name,
 )
 from deskbridge.helpdesks.http import AuthenticationFailed, HelpdeskHTTP, RateLimit, Unavailable
 from deskbridge.helpdesks.zendesk import trigger, webhooks
@@ -49,8 +50,7 @@ PAGE_SIZE = 100
 
 def clean_subdomain(value: str) -> str:
     """`shop`, `shop.zendesk.com` or `https://shop.zendesk.com/` all mean `shop`."""
-    value = value.strip().lower().removeprefix("https://").removeprefix("http://")
-    return value.split("/", 1)[0].removesuffix(".zendesk.com")
+    return account_name(value, ".zendesk.com")
 
 
 def _next_cursor_page(page: Any) -> str | None:
