@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import smtplib
+import socket
 
 import pytest
 from django.utils import timezone
@@ -381,3 +382,14 @@ def test_replies_carry_enhanced_status_codes_as_advertised(receiver):
     assert replies[5].startswith(b"503 5.5.1 ")
     assert replies[6] == b"250 2.0.0 OK\r\n"
     assert replies[7].startswith(b"221 2.0.0 ")
+
+
+def test_replies_are_not_held_back_by_nagles_algorithm(receiver):
+    """Every connection has TCP_NODELAY: with Nagle's algorithm on, a reply written while the one
+    before was still unacknowledged waited for the client's delayed ACK (~40 ms a message)."""
+    with smtplib.SMTP("127.0.0.1", receiver.port, timeout=30) as client:
+        client.ehlo("mx.test.example")
+        (session,) = [s for s in receiver.sessions if s.transport is not None]
+        sock = session.transport.get_extra_info("socket")
+
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
