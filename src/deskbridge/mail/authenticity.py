@@ -30,7 +30,7 @@ from authres import AuthenticationResultsHeader, DKIMAuthenticationResult, SPFAu
 from authres.arc import ARCAuthenticationResult
 from authres.dmarc import DMARCAuthenticationResult
 from django.conf import settings
-from dkim.util import InvalidTagValueList, parse_tag_value
+from dkim.util import InvalidTagValueList
 from publicsuffix2 import PublicSuffixList
 
 from deskbridge.amazon import marketplaces
@@ -45,7 +45,6 @@ _dkimpy_log.addHandler(logging.NullHandler())
 _dkimpy_log.propagate = False
 
 _BARE_LF = re.compile(rb"(?<!\r)\n")
-_LINE_END = re.compile(rb"\r?\n")
 # "amazon" as written, or what a parser might decode into it (encoded words, quoted pairs).
 _MIGHT_NAME_AMAZON = re.compile(r"amazon|=\?|\\", re.IGNORECASE)
 
@@ -76,23 +75,8 @@ authheaders.dmarc_lookup.get_org_domain = org_domain
 
 # dkimpy's relaxed body canonicalization copies the whole body twice with regular expressions even
 # when they change nothing (a base64 attachment has no tab, no run of spaces, no trailing blank):
-# 50 MB for a 25 MB message. The same functions, skipping a substitution that would change nothing.
-_original_strip_trailing_whitespace = dkim.canonicalization.strip_trailing_whitespace
-_original_compress_whitespace = dkim.canonicalization.compress_whitespace
-_TRAILING_WHITESPACE = re.compile(rb"[\t ]\r\n")
-_COMPRESSIBLE_WHITESPACE = re.compile(rb"\t|  ")
-
-
-def _strip_trailing_whitespace(content: bytes) -> bytes:
-    return _original_strip_trailing_whitespace(content) if _TRAILING_WHITESPACE.search(content) else content
-
-
-def _compress_whitespace(content: bytes) -> bytes:
-    return _original_compress_whitespace(content) if _COMPRESSIBLE_WHITESPACE.search(content) else content
-
-
-dkim.canonicalization.strip_trailing_whitespace = _strip_trailing_whitespace
-dkim.canonicalization.compress_whitespace = _compress_whitespace
+# 50 MB for a 25 MB message. Where dkimpy still canonicalizes (ARC, the sandbox's signing), ours.
+dkim.canonicalization.Relaxed.canonicalize_body = staticmethod(dkim_verify.relaxed_body)
 
 
 def is_amazon_domain(domain: str) -> bool:
@@ -116,18 +100,21 @@ def header_section(raw: bytes) -> tuple[bytes, int]:
         return b"", 2
     if raw.startswith(b"\n"):
         return b"", 1
-    ends = [(i, n) for i, n in ((raw.find(b"\n\r\n"), 3), (raw.find(b"\n\n"), 2)) if i >= 0]
-    if not ends:
-        return raw, len(raw)
-    at, length = min(ends)
-    return raw[: at + 1], at + length
+    crlf = raw.find(b"\n\r\n")
+    # A bare LF line before it, looked for only up to it (not through a CRLF message's whole body).
+    lf = raw.find(b"\n\n", 0, len(raw) if crlf < 0 else crlf + 1)
+    if lf >= 0:
+        return raw[: lf + 1], lf + 2
+    if crlf >= 0:
+        return raw[: crlf + 1], crlf + 3
+    return raw, len(raw)
 
 
 def header_values(head: bytes, name: str) -> list[str]:
     """Every field `name` in the header section, unfolded; bytes that are not UTF-8 kept as surrogates."""
     wanted = name.lower().encode("ascii")
     fields: list[list[bytes]] = []
-    for line in _LINE_END.split(head):
+    for line in dkim_verify.split_lines(head):
         if line[:1] in (b" ", b"\t"):
             if fields:
                 fields[-1][1] += line
@@ -328,7 +315,7 @@ def _check_dkim(raw: bytes, head: bytes, body_at: int, resolve: Resolve, from_do
     checks = []
     for index, (_name, value) in enumerate(message.signatures()):
         try:
-            tags = parse_tag_value(value)
+            tags = dkim_verify.parse_tags(value)
         except InvalidTagValueList as exc:
             checks.append(DkimCheck("", "", "permerror", reason=f"unreadable signature: {exc}"))
             continue
