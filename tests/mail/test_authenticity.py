@@ -272,3 +272,58 @@ def test_the_header_section_ends_at_the_first_blank_line(raw, head):
     found, body_at = authenticity.header_section(raw)
 
     assert found == head and raw[body_at:] == raw[len(head) :].split(b"\n", 1)[-1]
+
+
+def resolver_counting(records: dict[str, list[str]], asked: list[str]):
+    def resolve(name: str, rdtype: str) -> list[str]:
+        asked.append(name)
+        answer = records.get(name.lower().rstrip("."))
+        if answer == "timeout":
+            raise TemporaryDNSError(f"{rdtype} {name}: Timeout")
+        return list(answer or []) if rdtype == "TXT" else []
+
+    return resolve
+
+
+def test_a_dmarc_verdict_is_reused_only_while_dns_answers_the_same(db, monkeypatch):
+    import authheaders
+
+    judged: list[str] = []
+    original = authheaders.dmarc_per_from
+    monkeypatch.setattr(
+        authheaders, "dmarc_per_from", lambda domain, **kw: judged.append(domain) or original(domain, **kw)
+    )
+    key_name = f"{sandbox_mail.SELECTOR}._domainkey.marketplace.amazon.de"
+    records = {key_name: sandbox_resolve(key_name, "TXT"), "_dmarc.amazon.de": ["v=DMARC1; p=none"]}
+    asked: list[str] = []
+    resolve = resolver_counting(records, asked)
+    signed = sandbox_mail.sign(unsigned_amazon_message(TO, sender="reuse-test@marketplace.amazon.de"))
+
+    first = authenticate(signed, resolve=resolve).dmarc
+    asked.clear()
+    again = authenticate(signed, resolve=resolve).dmarc
+
+    assert first == again and first["policy"] == "none" and len(judged) == 1
+    assert "_dmarc.marketplace.amazon.de" in asked and "_dmarc.amazon.de" in asked  # DNS is asked every time
+
+    records["_dmarc.amazon.de"] = ["v=DMARC1; p=reject"]
+    assert authenticate(signed, resolve=resolve).dmarc["policy"] == "reject" and len(judged) == 2
+
+    records["_dmarc.amazon.de"] = "timeout"
+    assert authenticate(signed, resolve=resolve).dmarc == {
+        "result": "temperror",
+        "policy": "",
+        "header_from": "",
+        "reason": "TXT _dmarc.amazon.de: Timeout",
+    }
+
+
+def test_the_sandbox_key_record_is_the_key_of_the_data_dir_in_use(settings, tmp_path):
+    record = sandbox_mail.public_key_record()
+    assert record == sandbox_mail.public_key_record()
+
+    settings.DATA_DIR = tmp_path
+
+    other = sandbox_mail.public_key_record()
+    assert other != record
+    assert other == dkimkeys.public_key_record((tmp_path / sandbox_mail.KEY_FILE).read_bytes())

@@ -17,6 +17,7 @@ import functools
 import importlib.resources
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
 from pathlib import Path
@@ -79,6 +80,7 @@ authheaders.dmarc_lookup.get_org_domain = org_domain
 dkim.canonicalization.Relaxed.canonicalize_body = staticmethod(dkim_verify.relaxed_body)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_amazon_domain(domain: str) -> bool:
     """amazon.de, marketplace.amazon.de, …: a marketplace's domain or one of its subdomains."""
     name = domain.lower().rstrip(".")
@@ -352,13 +354,64 @@ def _check_dmarc(
 ) -> dict[str, str]:
     """DMARC through authheaders. When the From domain is known already (one address, read alike by
     both readers), authheaders judges that domain without parsing the header section again."""
-    spf_arg = (
-        SPFAuthenticationResult(result=spf_result.result, smtp_mailfrom=spf_result.domain)
-        if spf_result.result == "pass"
-        else None
-    )
-    dkim_arg = DKIMAuthenticationResult(result="pass", header_d=dkim_check.domain) if dkim_check else None
+    spf_domain = spf_result.domain if spf_result.result == "pass" else None
+    dkim_domain = dkim_check.domain if dkim_check else None
     dnsfunc = for_authheaders(resolve)
+    try:
+        if from_domain:
+            return _remembered_dmarc(from_domain, spf_domain, dkim_domain, dnsfunc)
+        return _judge_dmarc(head, "", spf_domain, dkim_domain, dnsfunc)
+    except TemporaryDNSError as exc:
+        return {"result": "temperror", "policy": "", "header_from": "", "reason": str(exc)}
+
+
+# Verdicts of _judge_dmarc for a From domain, with the DNS questions it asked and the answers.
+_DMARC_VERDICTS: dict[
+    tuple[str, str | None, str | None], tuple[list[tuple[str, str | None]], dict[str, str]]
+] = {}
+_DMARC_VERDICTS_KEPT = 4096
+
+
+def _remembered_dmarc(
+    from_domain: str, spf_domain: str | None, dkim_domain: str | None, dnsfunc: Callable[[str], str | None]
+) -> dict[str, str]:
+    """_judge_dmarc's verdict, reused while DNS answers as before. The verdict is a function of the
+    domains and of what authheaders reads from DNS (the From domain's _dmarc record, perhaps the
+    organizational domain's, the From domain for np=); DNS is asked the same questions in the same
+    order and, if every answer is the same, authheaders and its result objects (most of the cost of
+    the check) are skipped. A question DNS does not answer raises, as it would in authheaders."""
+    key = (from_domain, spf_domain, dkim_domain)
+    remembered = _DMARC_VERDICTS.get(key)
+    if remembered is not None and all(dnsfunc(name) == answer for name, answer in remembered[0]):
+        return dict(remembered[1])
+    asked: list[tuple[str, str | None]] = []
+
+    def recording(name: str) -> str | None:
+        answer = dnsfunc(name)
+        asked.append((name, answer))
+        return answer
+
+    verdict = _judge_dmarc(b"", from_domain, spf_domain, dkim_domain, recording)
+    if len(_DMARC_VERDICTS) >= _DMARC_VERDICTS_KEPT:
+        _DMARC_VERDICTS.clear()
+    _DMARC_VERDICTS[key] = (asked, verdict)
+    return dict(verdict)
+
+
+def _judge_dmarc(
+    head: bytes,
+    from_domain: str,
+    spf_domain: str | None,
+    dkim_domain: str | None,
+    dnsfunc: Callable[[str], str | None],
+) -> dict[str, str]:
+    """authheaders' DMARC verdict for `from_domain`, or for the From of `head` when it is ""."""
+    spf_arg = (
+        SPFAuthenticationResult(result="pass", smtp_mailfrom=spf_domain) if spf_domain is not None else None
+    )
+    dkim_arg = (
+        DKIMAuthenticationResult(result="pass", header_d=dkim_domain) if dkim_domain is not None else None
+    )
     try:
         if from_domain:
             try:
@@ -374,8 +427,8 @@ def _check_dmarc(
             found = authheaders.check_dmarc(
                 head + b"\r\n", spf_result=spf_arg, dkim_result=dkim_arg, dnsfunc=dnsfunc
             )
-    except TemporaryDNSError as exc:
-        return {"result": "temperror", "policy": "", "header_from": "", "reason": str(exc)}
+    except TemporaryDNSError:
+        raise
     except Exception as exc:
         return {"result": "permerror", "policy": "", "header_from": "", "reason": type(exc).__name__}
     return {

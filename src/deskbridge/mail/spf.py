@@ -8,6 +8,7 @@ SHOULD NOT be used); `exp=` is ignored (we only record the result, we explain no
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -46,12 +47,9 @@ def check_spf(ip: str, mail_from: str, helo: str, resolve: Resolve) -> SpfResult
     domain = domain.strip().rstrip(".").lower()
     if not domain or "." not in domain:
         return SpfResult("none", domain, "no domain to check")
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
+    address = _client_address(ip)
+    if address is None:
         return SpfResult("none", domain, "no client address")
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
     check = _Check(address, local or "postmaster", domain, helo.strip(), resolve)
     try:
         result, reason = check.host(domain)
@@ -60,6 +58,23 @@ def check_spf(ip: str, mail_from: str, helo: str, resolve: Resolve) -> SpfResult
     except TemporaryDNSError as exc:
         return SpfResult("temperror", domain, str(exc))
     return SpfResult(result, domain, reason)
+
+
+# Parsed once per distinct text: a few clients and the networks of a few SPF records, every message.
+@functools.lru_cache(maxsize=1024)
+def _client_address(ip: str) -> IPAddress | None:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+@functools.lru_cache(maxsize=4096)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(text, strict=False)
 
 
 class _Check:
@@ -184,7 +199,7 @@ class _Check:
         if not rest.startswith(":"):
             raise _PermError(f"bad ip{version} term")
         try:
-            network = ipaddress.ip_network(rest[1:], strict=False)
+            network = _network(rest[1:])
         except ValueError:
             raise _PermError(f"bad ip{version} network {rest[1:]!r}") from None
         if network.version != version:
@@ -195,7 +210,7 @@ class _Check:
         prefix = (cidr4 if cidr4 is not None else 32) if self.ip.version == 4 else (cidr6 or 128)
         for text in addresses:
             try:
-                network = ipaddress.ip_network(f"{text}/{prefix}", strict=False)
+                network = _network(f"{text}/{prefix}")
             except ValueError:
                 continue
             if network.version == self.ip.version and self.ip in network:

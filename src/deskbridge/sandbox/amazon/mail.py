@@ -8,6 +8,7 @@ it, so a production receiver cannot accept a sandbox-signed message.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import smtplib
@@ -52,7 +53,14 @@ def private_key_pem() -> bytes:
 
 
 def public_key_record() -> str:
-    return dkimkeys.public_key_record(private_key_pem())
+    return _public_key_record(settings.DATA_DIR)
+
+
+@functools.lru_cache(maxsize=16)
+def _public_key_record(data_dir: Path) -> str:
+    # Asked for at every DKIM check of a sandbox message; dkimkeys reads a key file once per
+    # process, so its record is made once per key file too.
+    return dkimkeys.public_key_record(dkimkeys.private_key_pem(Path(data_dir) / KEY_FILE))
 
 
 # --- the DNS it publishes -------------------------------------------------------------------------
