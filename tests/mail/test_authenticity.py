@@ -327,3 +327,14 @@ def test_the_sandbox_key_record_is_the_key_of_the_data_dir_in_use(settings, tmp_
     other = sandbox_mail.public_key_record()
     assert other != record
     assert other == dkimkeys.public_key_record((tmp_path / sandbox_mail.KEY_FILE).read_bytes())
+
+
+def test_a_from_domain_longer_than_dns_allows_is_judged_but_not_remembered(db):
+    long = ".".join(["a" * 60] * 5) + ".amazon.de"
+    raw = f"From: x@{long}\r\nTo: {TO}\r\nSubject: x\r\n\r\nhi\r\n".encode()
+
+    verdict = authenticate(raw, resolve=sandbox_resolve)
+
+    assert verdict.from_domain == long and verdict.verdict == "fail"
+    assert verdict.dmarc["result"] == "fail" and verdict.dmarc["policy"] == "reject"
+    assert not [key for key in authenticity._DMARC_VERDICTS if key[0] == long]

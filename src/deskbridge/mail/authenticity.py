@@ -39,6 +39,7 @@ from deskbridge.mail import dkim_verify, spf
 from deskbridge.mail.resolvers import Resolve, TemporaryDNSError, dns_resolve, for_authheaders, for_dkimpy
 
 AMAZON_DOMAINS = frozenset(m.domain for m in marketplaces.MARKETPLACES)
+_AMAZON_SUBDOMAIN_ENDS = tuple(sorted("." + d for d in AMAZON_DOMAINS))
 
 # dkimpy logs every failed signature at ERROR; the verdict records it, so keep its logger quiet.
 _dkimpy_log = logging.getLogger("deskbridge.mail.dkimpy")
@@ -80,11 +81,10 @@ authheaders.dmarc_lookup.get_org_domain = org_domain
 dkim.canonicalization.Relaxed.canonicalize_body = staticmethod(dkim_verify.relaxed_body)
 
 
-@functools.lru_cache(maxsize=4096)
 def is_amazon_domain(domain: str) -> bool:
     """amazon.de, marketplace.amazon.de, …: a marketplace's domain or one of its subdomains."""
     name = domain.lower().rstrip(".")
-    return any(name == d or name.endswith("." + d) for d in AMAZON_DOMAINS)
+    return name in AMAZON_DOMAINS or name.endswith(_AMAZON_SUBDOMAIN_ENDS)
 
 
 def default_resolver() -> Resolve:
@@ -381,6 +381,8 @@ def _remembered_dmarc(
     order and, if every answer is the same, authheaders and its result objects (most of the cost of
     the check) are skipped. A question DNS does not answer raises, as it would in authheaders."""
     key = (from_domain, spf_domain, dkim_domain)
+    if any(len(domain or "") > 253 for domain in key):  # no DNS name: not kept (a crafted From may be huge)
+        return _judge_dmarc(b"", from_domain, spf_domain, dkim_domain, dnsfunc)
     remembered = _DMARC_VERDICTS.get(key)
     if remembered is not None and all(dnsfunc(name) == answer for name, answer in remembered[0]):
         return dict(remembered[1])
