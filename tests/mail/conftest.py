@@ -3,6 +3,7 @@ addresses, and Amazon-looking messages (sandbox-signed, or not)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import itertools
 import smtplib
@@ -209,3 +210,18 @@ def fresh_recipient_cache() -> Iterator[None]:
     intake.forget_live()
     yield
     intake.forget_live()
+
+
+def meanwhile(action) -> None:
+    """Do `action` (a database write) from a thread of its own, as another process would while a
+    message arrives; the receiver may be checking that message on its event loop, where Django
+    refuses database work."""
+
+    def act() -> None:
+        try:
+            action()
+        finally:
+            connections.close_all()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(act).result()

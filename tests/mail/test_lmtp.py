@@ -11,7 +11,14 @@ from deskbridge.mail import intake
 from deskbridge.mail.smtpd import Receiver
 from deskbridge.pipeline.models import InboundMessage
 from tests.conftest import make_tenant
-from tests.mail.conftest import DOMAIN, buyer_message, connect, running_receiver, unsigned_amazon_message
+from tests.mail.conftest import (
+    DOMAIN,
+    buyer_message,
+    connect,
+    meanwhile,
+    running_receiver,
+    unsigned_amazon_message,
+)
 
 
 @pytest.fixture
@@ -64,7 +71,7 @@ def test_a_recipient_gone_during_data_is_refused_alone(lmtp_receiver, monkeypatc
     real_authenticate = intake.authenticity.authenticate
 
     def disconnect_meanwhile(*args, **kwargs):
-        leaving.account.disconnect()
+        meanwhile(leaving.account.disconnect)
         return real_authenticate(*args, **kwargs)
 
     monkeypatch.setattr(intake.authenticity, "authenticate", disconnect_meanwhile)

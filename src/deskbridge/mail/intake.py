@@ -232,8 +232,10 @@ def check(
     checked: bool = False,
     resolve: Resolve | None = None,
     mode: str | None = None,
+    verdict: authenticity.Verdict | None = None,
 ) -> Outcome | Checked:
-    """accept()'s first half: the Outcome of a message refused, or the Checked one to store."""
+    """accept()'s first half: the Outcome of a message refused, or the Checked one to store.
+    `verdict`: the message's authentication, when the caller has reached it already."""
     via = envelope.via
     recipients = list(dict.fromkeys(normalise(r) for r in envelope.recipients))
     if checked:
@@ -249,7 +251,7 @@ def check(
         return Outcome(replies, {})
 
     mode = mode or settings.INBOUND_AUTH
-    verdict = authenticity.authenticate(
+    verdict = verdict or authenticity.authenticate(
         raw, client_ip=envelope.client_ip, mail_from=envelope.mail_from, helo=envelope.helo, resolve=resolve
     )
     record = {**verdict.as_json(), "mode": mode, "via": via, "checked_at": timezone.now().isoformat()}

@@ -41,8 +41,12 @@ def _resolver() -> dns.resolver.Resolver:
 
 def dns_resolve(name: str, rdtype: str) -> list[str]:
     """Real DNS through the system's resolvers (dnspython), with a shared TTL-honouring cache."""
+    return _answers(_resolver(), name, rdtype)
+
+
+def _answers(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> list[str]:
     try:
-        answer = _resolver().resolve(name.rstrip(".") + ".", rdtype, search=False)
+        answer = resolver.resolve(name.rstrip(".") + ".", rdtype, search=False)
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.YXDOMAIN):
         return []
     except (dns.exception.SyntaxError, dns.name.NameTooLong):
@@ -54,6 +58,56 @@ def dns_resolve(name: str, rdtype: str) -> list[str]:
     if rdtype == "MX":
         return [str(r.exchange).rstrip(".") for r in sorted(answer, key=lambda r: r.preference)]
     return [r.to_text() for r in answer]
+
+
+_ANSWERS_AT_ONCE: set[Resolve] = set()
+
+
+def answers_at_once(resolve: Resolve) -> Resolve:
+    """Marks a resolver that answers from memory, never waiting on the network (the sandbox's)."""
+    _ANSWERS_AT_ONCE.add(resolve)
+    return resolve
+
+
+class AtHand:
+    """A resolver limited to the answers it has at hand, so that a message can be checked on the
+    receiver's event loop without waiting: real DNS from the shared cache only (positive and
+    negative answers, within their TTL), a resolver marked `answers_at_once` as it is.
+
+    A name that is not in the cache is answered [] and remembered in `missed`: the verdict reached
+    with such an answer is thrown away and the message checked again in a thread, with real DNS
+    (which fills the cache for the next message)."""
+
+    def __init__(self, resolve: Resolve) -> None:
+        self.resolve = resolve
+        self.missed = False
+        self.__name__ = getattr(resolve, "__name__", "custom")  # what a verdict records
+
+    @classmethod
+    def of(cls, resolve: Resolve) -> AtHand | None:
+        """The at-hand form of `resolve`; None when it may wait (a resolver of unknown speed)."""
+        return cls(resolve) if resolve is dns_resolve or resolve in _ANSWERS_AT_ONCE else None
+
+    def __call__(self, name: str, rdtype: str) -> list[str]:
+        if self.resolve is not dns_resolve:
+            return self.resolve(name, rdtype)
+        try:
+            return _answers(_cache_only(), name, rdtype)
+        except TemporaryDNSError:  # not in the cache: a query would have been sent
+            self.missed = True
+            return []
+
+
+def _cache_only() -> dns.resolver.Resolver:
+    """A resolver with no servers on the shared cache: it answers what the cache holds and fails
+    (NoNameservers) for anything else, without sending a query."""
+    resolver = getattr(_local, "cache_only", None)
+    if resolver is None:
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = []
+        resolver.cache = _cache
+        _local.cache_only = resolver
+    return resolver
 
 
 def for_dkimpy(resolve: Resolve) -> Callable[..., bytes | None]:

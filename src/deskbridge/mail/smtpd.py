@@ -30,7 +30,8 @@ from django.conf import settings
 from django.db import connections
 
 from deskbridge.core.logs import get_logger
-from deskbridge.mail import intake
+from deskbridge.mail import authenticity, intake
+from deskbridge.mail.resolvers import AtHand
 
 log = get_logger(__name__)
 
@@ -60,8 +61,9 @@ _PLAIN_PATH = re.compile(
 
 
 class InboundSMTP(SMTP):
-    """aiosmtpd's SMTP with enhanced status codes in its fixed replies, and a DATA reader that keeps
-    the message in one buffer (aiosmtpd keeps a list of lines: twice the message again in memory)."""
+    """aiosmtpd's SMTP with enhanced status codes in its fixed replies, and a DATA reader that reads
+    the message in runs rather than lines (aiosmtpd keeps a list of lines: twice the message again
+    in memory, and a read and a copy for every line)."""
 
     # RFC 5321 allows 1000 octets a line; real mail is sometimes longer. Longer than this is refused.
     line_length_limit = 256 * 1024
@@ -103,9 +105,57 @@ class InboundSMTP(SMTP):
                 status = f"{status[:3]} {code} {status[4:]}"
         await super().push(status)
 
+    async def _read_data(self) -> bytes | str | None:
+        """The message after DATA's 354, dot-unstuffed, without its end line; or, once the client
+        has sent it all, the refusal that ends the transfer (too big, a line too long); or None
+        when the connection ended first.
+
+        Read in runs up to the next ".<CR><LF>" (aiosmtpd reads line by line: a hundred reads and
+        copies for an 8 KB message). A run ends the message when its "." begins a line; a run
+        that finds no ".<CR><LF>" within the reader's limit (a big message) is taken as it stands.
+        """
+        reader, size_limit, line_limit = self._reader, self.data_size_limit, self.line_length_limit
+        runs: list[bytes] = []
+        received = line = 0  # bytes read so far; the length of the line not ended yet
+        tail = b"\r\n"  # the last two bytes read (DATA's own line end before the first)
+        refusal = ""
+        while True:
+            try:
+                run = await reader.readuntil(b".\r\n")
+                ends = (run[-5:-3] if len(run) >= 5 else (tail + run[:-3])[-2:]) == b"\r\n"
+            except asyncio.LimitOverrunError as overrun:
+                run, ends = await reader.readexactly(overrun.consumed), False
+            except asyncio.IncompleteReadError:
+                return None
+            if ends:
+                run = run[:-3]
+            received += len(run)
+            if line == 0 and len(run) <= line_limit and run.endswith(b"\r\n"):
+                longest = 0  # whole lines, none longer than the run: the usual case
+            else:
+                longest, line = _longest_line(run, line, tail)
+            tail = run[-2:] if len(run) >= 2 else (tail + run)[-2:]
+            if not refusal and (longest > line_limit or line > line_limit):
+                refusal = "500 Line too long (see RFC5321 4.5.3.1.6)"
+            elif not refusal and size_limit and received > size_limit:
+                refusal = "552 Error: Too much mail data"
+            if refusal:
+                runs.clear()
+            else:
+                runs.append(run)
+            if ends:
+                break
+        if refusal:
+            return refusal
+        raw = b"".join(runs)
+        del runs
+        if raw.startswith(b"."):
+            raw = raw[1:]
+        return raw.replace(b"\r\n.", b"\r\n") if b"\r\n." in raw else raw
+
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
-        # aiosmtpd 1.4's smtp_DATA, reading into a bytearray; its checks and replies are unchanged.
+        # aiosmtpd 1.4's smtp_DATA with its own reader; its checks and replies are unchanged.
         if await self.check_helo_needed():
             return
         if await self.check_auth_needed("DATA"):
@@ -118,52 +168,29 @@ class InboundSMTP(SMTP):
             await self.push("501 Syntax: DATA")
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
-        content = bytearray()
-        fragments: list[bytes] = []
-        received = 0
-        limit = self.data_size_limit
-        too_long = too_much = ended = False
-        while self.transport is not None:
-            try:
-                line = await self._reader.readuntil(b"\r\n")
-            except asyncio.CancelledError:
-                self._writer.close()  # the connection ended in the middle of DATA
-                raise
-            except asyncio.LimitOverrunError as overrun:
-                too_long = too_long or not too_much
-                content.clear()
-                line = await self._reader.read(overrun.consumed)
-            if not fragments and line == b".\r\n":
-                ended = True
-                break
-            received += len(line)
-            if not (too_long or too_much) and limit and received > limit:
-                too_much = True
-                content.clear()
-            fragments.append(line)
-            if line.endswith(b"\r\n"):
-                if not (too_long or too_much):
-                    whole = line if len(fragments) == 1 else b"".join(fragments)
-                    if len(whole) > self.line_length_limit:
-                        too_long = True
-                        content.clear()
-                    else:
-                        content += memoryview(whole)[1:] if whole.startswith(b".") else whole
-                fragments.clear()
-        if not ended:
+        raw = await self._read_data()
+        if raw is None:
             return  # the connection went away: nothing of a half-received message is kept
-        if too_long or too_much:
-            await self.push(
-                "500 Line too long (see RFC5321 4.5.3.1.6)" if too_long else "552 Error: Too much mail data"
-            )
+        if isinstance(raw, str):
+            await self.push(raw)
             self._set_post_data_state()
             return
-        raw = bytes(content)
-        del content
         self.envelope.content = self.envelope.original_content = raw
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()
         await self.push("250 OK" if status is MISSING else status)
+
+
+def _longest_line(run: bytes, line: int, tail: bytes) -> tuple[int, int]:
+    """The longest line `run` ends (its CR LF included, as aiosmtpd counts lines) and the length of
+    the line left open at its end, given the open line's length before it and the last two bytes
+    read. Only a run cut at the reader's limit can end between a line's CR and its LF."""
+    ended = [line + 1] if tail.endswith(b"\r") and run.startswith(b"\n") else []
+    pieces = (run[1:] if ended else run).split(b"\r\n")
+    if len(pieces) == 1:
+        return max(ended, default=0), len(pieces[0]) if ended else line + len(pieces[0])
+    ended += [(0 if ended else line) + len(pieces[0]) + 2, *(len(p) + 2 for p in pieces[1:-1])]
+    return max(ended), len(pieces[-1])
 
 
 class InboundLMTP(InboundSMTP, LMTP):
@@ -173,6 +200,24 @@ class InboundLMTP(InboundSMTP, LMTP):
 def _peer_ip(session: Session) -> str:
     peer = session.peer
     return str(peer[0]) if isinstance(peer, tuple) and peer else ""
+
+
+# Bigger messages are checked in a thread: hashing their bodies would hold up every other session.
+CHECK_AT_ONCE_UP_TO = 256 * 1024
+
+
+def _verdict_at_once(raw: bytes, mail: intake.Envelope) -> authenticity.Verdict | None:
+    """The message's verdict, reached on the event loop without waiting for anything: None when
+    it is big or a DNS answer it needs is not at hand (resolvers.AtHand)."""
+    if len(raw) > CHECK_AT_ONCE_UP_TO:
+        return None
+    resolve = AtHand.of(authenticity.default_resolver())
+    if resolve is None:
+        return None
+    verdict = authenticity.authenticate(
+        raw, client_ip=mail.client_ip, mail_from=mail.mail_from, helo=mail.helo, resolve=resolve
+    )
+    return None if resolve.missed else verdict
 
 
 class InboundHandler:
@@ -239,9 +284,14 @@ class InboundHandler:
         )
         self.in_flight += 1
         try:
-            # Checked in a thread; stored by the committer, awaited here so that no thread waits
-            # for the commit and every session's message can join the same transaction.
-            checked = await self._in_thread(intake.check, raw, mail, partial=self.lmtp, checked=True)
+            # Checked here when every DNS answer it needs is at hand, else in a thread; stored by
+            # the committer, awaited here so that no thread waits for the commit and every
+            # session's message can join the same transaction.
+            verdict = _verdict_at_once(raw, mail)
+            if verdict is not None:
+                checked = intake.check(raw, mail, partial=self.lmtp, checked=True, verdict=verdict)
+            else:
+                checked = await self._in_thread(intake.check, raw, mail, partial=self.lmtp, checked=True)
             if isinstance(checked, intake.Outcome):
                 outcome = checked
             else:

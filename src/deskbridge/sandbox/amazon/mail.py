@@ -28,6 +28,7 @@ from django.conf import settings
 from deskbridge.amazon.marketplaces import Marketplace
 from deskbridge.mail import dkimkeys
 from deskbridge.mail.authenticity import AMAZON_DOMAINS, amazon_claim, header_section, is_amazon_domain
+from deskbridge.mail.resolvers import answers_at_once
 
 SELECTOR = "deskbridge-sandbox"
 KEY_FILE = "sandbox-amazon-dkim.pem"
@@ -66,6 +67,7 @@ def _public_key_record(data_dir: Path) -> str:
 # --- the DNS it publishes -------------------------------------------------------------------------
 
 
+@answers_at_once  # from memory: the receiver may ask it on its event loop
 def sandbox_resolve(name: str, rdtype: str) -> list[str]:
     """The sandbox Amazon's DNS: its DKIM key, SPF and DMARC for Amazon's domains; nothing else.
 
