@@ -338,3 +338,24 @@ def test_a_from_domain_longer_than_dns_allows_is_judged_but_not_remembered(db):
     assert verdict.from_domain == long and verdict.verdict == "fail"
     assert verdict.dmarc["result"] == "fail" and verdict.dmarc["policy"] == "reject"
     assert not [key for key in authenticity._DMARC_VERDICTS if key[0] == long]
+
+
+def test_names_a_crafted_message_makes_huge_are_not_kept_in_a_cache():
+    """A From or d= domain, or a selector, can be as long as the message: a cache of them could hold
+    a thousand messages' worth of memory. Such names are worked out each time instead."""
+    huge = "x" * 20_000 + ".amazon.de"
+    raw = (
+        f"From: Amazon <seller@{huge}>\r\n"
+        f"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d={huge}; s={'s' * 20_000};\r\n"
+        " h=from; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA\r\n"
+        "\r\nHello\r\n"
+    ).encode()
+    org_cached = authenticity._org_domain.cache_info().currsize
+    results_cached = authenticity._results_header_of.cache_info().currsize
+
+    verdict = authenticity.authenticate(raw, resolve=lambda name, rdtype: [])
+
+    assert verdict.verdict == "fail" and verdict.from_domain == huge
+    assert authenticity.org_domain(huge) == "amazon.de"
+    assert authenticity._org_domain.cache_info().currsize == org_cached
+    assert authenticity._results_header_of.cache_info().currsize == results_cached

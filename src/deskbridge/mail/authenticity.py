@@ -63,9 +63,19 @@ def _public_suffix_list() -> PublicSuffixList:
         return PublicSuffixList(text)
 
 
-@functools.lru_cache(maxsize=4096)
+# What a crafted message can make as long as itself (a From or d= domain, a selector) is worked out
+# again rather than kept: a cache of such keys could hold a thousand messages' worth of memory.
+CACHED_UP_TO = 253  # the longest name DNS has
+
+
 def org_domain(domain: str) -> str:
     """The organizational domain (RFC 7489 §3.2) from the same Public Suffix List as authheaders."""
+    huge = isinstance(domain, str) and len(domain) > CACHED_UP_TO  # (authheaders passes None too)
+    return (_org_domain.__wrapped__ if huge else _org_domain)(domain)
+
+
+@functools.lru_cache(maxsize=4096)
+def _org_domain(domain: str) -> str:
     return str(_public_suffix_list().get_public_suffix(domain))
 
 
@@ -458,13 +468,16 @@ def _results_header(
     checks: list[DkimCheck], spf_result: spf.SpfResult, dmarc: dict[str, str], arc: dict[str, str]
 ) -> str:
     """An RFC 8601 Authentication-Results value, for people and helpdesks (never added to the mail)."""
-    return _results_header_of(
+    key = (
         tuple((c.result, c.domain, c.selector) for c in checks),
         (spf_result.result, spf_result.domain),
         (dmarc.get("result") or "none", dmarc.get("header_from") or ""),
         arc.get("result") or "none",
         settings.INBOUND_DOMAIN,
     )
+    named = [c.domain for c in checks] + [c.selector for c in checks] + [spf_result.domain, key[2][1]]
+    small = len(checks) <= 8 and all(len(name) <= CACHED_UP_TO for name in named)
+    return (_results_header_of if small else _results_header_of.__wrapped__)(*key)
 
 
 @functools.lru_cache(maxsize=1024)
