@@ -1,5 +1,6 @@
 """The receiver's group commit: messages finished together share a transaction, none is answered
-before its transaction committed, and a message that makes a batch fail fails alone."""
+before its transaction committed, and a message that makes a batch fail fails alone; what a stored
+row holds."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deskbridge.core import jobs
 from deskbridge.mail import authenticity, intake
@@ -106,9 +109,9 @@ def test_a_message_that_breaks_its_batch_fails_alone(committer, monkeypatch):
     real = intake._insert_rows
 
     def insert(connection, rows):
-        if any(bytes(row.raw) == poisoned.raw for row in rows):
+        if any(row["message_id"] == intake.message_id_of(poisoned.raw) for row in rows):
             raise RuntimeError("disk full")
-        real(connection, rows)
+        return real(connection, rows)
 
     monkeypatch.setattr(intake, "_insert_rows", insert)
     hold = threading.Event()
@@ -152,3 +155,85 @@ def test_the_receiver_stores_concurrent_messages_each_once(receiver):
     assert len(set(ids)) == 10
     for pk, raw in zip(ids, raws, strict=True):
         assert bytes(InboundMessage.objects.get(pk=pk).raw) == raw
+
+
+def test_a_stored_row_is_the_one_the_orm_makes():
+    seller = connect(make_tenant())
+    one = request(seller, 1)
+    one.envelope.peer, one.envelope.helo = "192.0.2.7", "mx.example"
+    one.flags.append(intake.FLAG_AUTH_UNCHECKED)
+
+    [(stored, _)] = intake._store_batch([one])
+
+    row = InboundMessage.objects.get(pk=stored[seller.forwarding_address])
+    made = InboundMessage.objects.create(
+        organisation_id=seller.organisation_id,
+        connection=seller,
+        mail_from=one.envelope.mail_from,
+        rcpt_to=seller.forwarding_address,
+        peer="192.0.2.7",
+        helo="mx.example",
+        raw=one.raw,
+        size=len(one.raw),
+        message_id=intake.message_id_of(one.raw),
+        authentication=one.record,
+        flags=[intake.FLAG_AUTH_UNCHECKED],
+    )
+    dates = {"received_at", "next_attempt_at", "created_at", "updated_at"}
+    columns = [f.attname for f in InboundMessage._meta.concrete_fields if f.attname not in {"id", *dates}]
+    stored_values, made_values = (
+        InboundMessage.objects.filter(pk=pk).values(*columns).get() for pk in (row.pk, made.pk)
+    )
+    assert stored_values == made_values
+    assert {getattr(row, name) for name in dates} == {row.received_at}
+    assert row.message_id and row.flags == [intake.FLAG_AUTH_UNCHECKED]
+    seller.refresh_from_db()
+    assert seller.last_message_at == row.received_at
+
+
+def header_values_message_id(raw: bytes) -> str:
+    """message_id_of as it was written first, on authenticity's own header reading."""
+    head, _ = authenticity.header_section(raw)
+    found = authenticity.header_values(head, "Message-ID")
+    return intake._text(" ".join(found[0].split()), 998) if found else ""
+
+
+HEADER_LINE = st.one_of(
+    st.sampled_from(
+        [
+            b"Message-ID: <a@example.org>",
+            b"message-id:<b@example.org>",
+            b"MESSAGE-ID \t: <c@example.org> (comment)",
+            b"\x0cMessage-Id\x0b: <d@example.org>",
+            b"Message-ID:",
+            b" <folded@example.org>",
+            b"\t<more>",
+            b"X-Message-ID: <not-this@example.org>",
+            b"Message-IDs: <nor-this@example.org>",
+            b"Resent-Message-ID: <nor-that@example.org>",
+            b"Subject: Message-ID: <in-a-value@example.org>",
+            b"no colon on this line",
+            b"From: <buyer@marketplace.amazon.de>",
+            b"Message-ID: <caf\xc3\xa9@example.org> \xff\x00",
+            b"",
+        ]
+    ),
+    st.binary(max_size=40),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(HEADER_LINE, max_size=12),
+    st.lists(st.sampled_from([b"\r\n", b"\n", b"\r"]), min_size=12, max_size=12),
+    st.binary(max_size=60),
+)
+def test_message_id_of_reads_the_header_as_authenticity_does(lines, ends, body):
+    raw = b"".join(line + end for line, end in zip(lines, ends, strict=False)) + body
+
+    assert intake.message_id_of(raw) == header_values_message_id(raw)
+
+
+def test_message_id_of_a_folded_field_and_of_none():
+    assert intake.message_id_of(b"Subject: x\r\nMessage-ID:\r\n <a@b>\r\n\r\nbody") == "<a@b>"
+    assert intake.message_id_of(b"Subject: x\r\n\r\nMessage-ID: <in-the-body@b>\r\n") == ""

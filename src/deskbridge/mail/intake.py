@@ -16,7 +16,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -329,25 +329,21 @@ def _text(value: str, limit: int) -> str:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\x00", "")[:limit]
 
 
+# The first Message-ID field of a header section with its folded lines, found where
+# authenticity.header_values finds fields (its name may carry what bytes.strip() removes), without
+# splitting the whole header into fields: this runs for every message stored.
+_MESSAGE_ID = re.compile(
+    rb"^[\x0b\x0c\r]*message-id[ \t\x0b\x0c\r]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE
+)
+
+
 def message_id_of(raw: bytes) -> str:
     head, _ = authenticity.header_section(raw)
-    found = authenticity.header_values(head, "Message-ID")
-    return _text(" ".join(found[0].split()), 998) if found else ""
+    found = _MESSAGE_ID.search(head)
+    return _text(" ".join(found[1].decode("utf-8", "surrogateescape").split()), 998) if found else ""
 
 
 _sqlite_writer = threading.Lock()
-# Django's PostgreSQL cursors bind parameters on the client: a bytea goes out as hex text, three
-# or four copies of a big message in memory at once. Larger raw mail is written by a cursor that
-# binds it on the server, in binary.
-RAW_SEPARATELY_OVER = 256 * 1024
-
-
-def _write_raw_binary(pk: int, raw: bytes) -> None:
-    import psycopg
-
-    table = InboundMessage._meta.db_table
-    with psycopg.Cursor(db_connection.connection) as cursor:
-        cursor.execute(f"UPDATE {table} SET raw = %b WHERE id = %s", [raw, pk])  # noqa: S608
 
 
 def _one_writer() -> contextlib.AbstractContextManager[Any]:
@@ -376,98 +372,144 @@ def _store_batch(requests: list[StoreRequest]) -> list[Stored]:
     wake-ups follow the commit. Returns, for each request, what it stored and who was gone."""
     committed: list[bool] = []
     results: list[Stored] = []
-    stored_rows: list[tuple[InboundMessage, bytes | None]] = []
+    rows: list[dict[str, Any]] = []
+    pks: list[int] = []
     now = timezone.now()
     connection = db_connections[DEFAULT_DB_ALIAS]  # the proxy `db_connection` costs a lookup a use
-    postgresql = connection.vendor == "postgresql"
     try:
         with _one_writer(), transaction.atomic():
             # Registered first, so it runs first: after it, a failing wake-up does not undo the commit.
             transaction.on_commit(lambda: committed.append(True))
             live = _live_connections(sorted({r for request in requests for r in request.wanted}))
+            # Every row of the batch arrived, and is due, at the same instant.
+            when = _db_values(connection, received_at=now)["received_at"]
+            arrived = dict.fromkeys(("received_at", "next_attempt_at", "created_at", "updated_at"), when)
             for request in requests:
                 gone = [r for r in request.wanted if r not in live]
                 forget_live(*gone)
                 stored: dict[str, int] = {}
                 results.append((stored, gone))
-                if gone and not request.partial:
+                if len(gone) == len(request.wanted) or (gone and not request.partial):
                     continue
-                raw = request.raw
-                separately = postgresql and len(raw) > RAW_SEPARATELY_OVER
-                envelope = request.envelope
-                message_id = message_id_of(raw)
+                raw, envelope = request.raw, request.envelope
+                message = _db_values(
+                    connection,
+                    mail_from=_text(envelope.mail_from, 998),
+                    peer=_text(envelope.peer, 100),
+                    helo=_text(envelope.helo, 255),
+                    raw=raw,
+                    size=len(raw),
+                    message_id=message_id_of(raw),
+                    authentication=request.record,
+                    flags=request.flags,
+                )
                 for address in request.wanted:
                     target = live.get(address)
                     if target is None:
                         continue
-                    row = InboundMessage(
-                        organisation_id=target.organisation_id,
-                        connection_id=target.connection_id,
-                        mail_from=_text(envelope.mail_from, 998),
-                        rcpt_to=address,
-                        peer=_text(envelope.peer, 100),
-                        helo=_text(envelope.helo, 255),
-                        received_at=now,
-                        next_attempt_at=now,
-                        raw=b"" if separately else raw,
-                        size=len(raw),
-                        message_id=message_id,
-                        authentication=request.record,
-                        flags=list(request.flags),
+                    rows.append(
+                        {
+                            **arrived,
+                            **message,
+                            "rcpt_to": address,
+                            "organisation_id": target.organisation_id,
+                            "connection_id": target.connection_id,
+                        }
                     )
-                    stored_rows.append((row, raw if separately else None))
                     stored[address] = -1  # its id once inserted
-            if not stored_rows:
+            if not rows:
                 return results
-            _insert_rows(connection, [row for row, _ in stored_rows])
-            pks = iter(row.pk for row, _ in stored_rows)
+            pks = _insert_rows(connection, rows)
+            ids = iter(pks)
             for stored, _gone in results:
                 for address in stored:
-                    stored[address] = next(pks)
-            for row, raw_separately in stored_rows:
-                if raw_separately is not None:
-                    _write_raw_binary(row.pk, raw_separately)
-            if len(stored_rows) == 1:
-                stored_rows[0][0].wake()
+                    stored[address] = next(ids)
+            if len(pks) == 1:
+                jobs.enqueue(workrows.RUN_WORK_ROW, InboundMessage.label(), pks[0])
             else:  # one wake-up for the batch (each one is a write to the queue)
-                jobs.enqueue(RUN_INBOUND_BATCH, InboundMessage.label(), [row.pk for row, _ in stored_rows])
-            touched = sorted({row.connection_id for row, _ in stored_rows if row.connection_id})
-            _touch_connections(connection, touched, now)
+                jobs.enqueue(RUN_INBOUND_BATCH, InboundMessage.label(), pks)
+            _touch_connections(connection, sorted({row["connection_id"] for row in rows}), when)
     except Exception:
         if not committed:
             raise
         # Stored; only a wake-up failed (the queue did not answer). The reconciler runs the rows.
-        ids = [row.pk for row, _ in stored_rows]
-        log.warning("inbound messages stored but a wake-up failed", ids=ids, exc_info=True)
+        log.warning("inbound messages stored but a wake-up failed", ids=pks, exc_info=True)
     return results
 
 
-def _insert_rows(connection: BaseDatabaseWrapper, rows: list[InboundMessage]) -> None:
-    """One INSERT … RETURNING id for all the rows, their values prepared as the ORM prepares them
-    (pre_save, get_db_prep_save) but without compiling a query each time: at a few hundred
-    messages a second the ORM's compiler cost more than the database did."""
-    fields = _insertable_fields()
+def _insert_rows(connection: BaseDatabaseWrapper, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert InboundMessage rows, given as database values by attribute name (a column a row
+    leaves out takes its field's default), with one INSERT … RETURNING id; their ids, in order.
+
+    No model instance is built and no query compiled: at a few hundred messages a second the ORM
+    cost more than the database did."""
+    defaults = _constant_defaults(connection.vendor)
     parameters: list[Any] = []
     for row in rows:
-        for column, plain in fields:
-            value = getattr(row, column.attname) if plain else column.pre_save(row, True)
-            parameters.append(value if plain else column.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.vendor, len(rows)), parameters)
+        values = {**defaults, **row}
+        parameters.extend(values[column.attname] for column, _plain in _insertable_fields())
+    sql = _insert_sql(connection.vendor, len(rows))
+    with _insert_cursor(connection) as cursor:
+        cursor.execute(sql, parameters)
         # In the order of VALUES, as Django's bulk_create also takes them on both databases.
-        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
-            row.pk = pk
-            row._state.adding = False
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+@contextlib.contextmanager
+def _insert_cursor(connection: BaseDatabaseWrapper) -> Iterator[Any]:
+    """Django's cursor; on PostgreSQL one that binds on the server ($1, $2 … placeholders). Django's
+    PostgreSQL cursors bind on the client: the raw mail goes out as hex text, and psycopg parses a
+    statement of hundreds of placeholders again each time (it caches only short ones)."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    with connection.wrap_database_errors, psycopg.RawCursor(connection.connection) as cursor:
+        yield cursor
+
+
+def _db_values(connection: BaseDatabaseWrapper, **values: Any) -> dict[str, Any]:
+    """InboundMessage's `values` (by attribute name) as the ORM sends them to the database
+    (get_db_prep_save); text, numbers and ids go as they are."""
+    fields = _fields_by_name()
+    prepared = {}
+    for name, value in values.items():
+        column, plain = fields[name]
+        prepared[name] = value if plain else column.get_db_prep_save(value, connection)
+    return prepared
+
+
+@functools.lru_cache(maxsize=4)
+def _constant_defaults(vendor: str) -> dict[str, Any]:
+    """The database values of the columns whose default is a constant (the state a new row starts
+    in, its empty error …), prepared once. The columns with a computed default (a date, a new
+    dict) are not here: the receiver gives their values."""
+    connection = db_connections[DEFAULT_DB_ALIAS]
+    return _db_values(
+        connection,
+        **{
+            column.attname: column.get_default()
+            for column, _plain in _insertable_fields()
+            if not (column.has_default() and callable(column.default))
+        },
+    )
 
 
 @functools.lru_cache(maxsize=256)
 def _insert_sql(vendor: str, count: int) -> str:
     ops = db_connections[DEFAULT_DB_ALIAS].ops
-    columns = ", ".join(ops.quote_name(str(column.column)) for column, _ in _insertable_fields())
-    one_row = "(" + ", ".join(["%s"] * len(_insertable_fields())) + ")"
+    fields = _insertable_fields()
+    columns = ", ".join(ops.quote_name(str(column.column)) for column, _ in fields)
+    if vendor == "postgresql":  # $1, $2 …: _insert_cursor binds on the server
+        numbers = iter(range(1, len(fields) * count + 1))
+        rows = ", ".join("(" + ", ".join(f"${next(numbers)}" for _ in fields) + ")" for _ in range(count))
+    else:
+        rows = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * count)
     return (
         f"INSERT INTO {ops.quote_name(InboundMessage._meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES {', '.join([one_row] * count)} RETURNING {ops.quote_name('id')}"
+        f"VALUES {rows} RETURNING {ops.quote_name('id')}"
     )
 
 
@@ -483,11 +525,16 @@ def _insertable_fields() -> list[tuple[models.Field[Any, Any], bool]]:
     ]
 
 
-def _touch_connections(connection: BaseDatabaseWrapper, connection_ids: list[int], now: Any) -> None:
+@functools.cache
+def _fields_by_name() -> dict[str, tuple[models.Field[Any, Any], bool]]:
+    return {column.attname: (column, plain) for column, plain in _insertable_fields()}
+
+
+def _touch_connections(connection: BaseDatabaseWrapper, connection_ids: list[int], when: Any) -> None:
+    """Set the connections' last_message_at to `when`, a date as the database takes it."""
     if not connection_ids:
         return
     table = connection.ops.quote_name(MarketplaceConnection._meta.db_table)
-    when = MarketplaceConnection._meta.get_field("last_message_at").get_db_prep_save(now, connection)
     placeholders = ", ".join(["%s"] * len(connection_ids))
     with connection.cursor() as cursor:
         cursor.execute(
