@@ -1,12 +1,13 @@
 """The receiver's group commit: messages finished together share a transaction, none is answered
 before its transaction committed, and a message that makes a batch fail fails alone; what a stored
-row holds."""
+row holds, and what storing leaves of the RCPT cache."""
 
 from __future__ import annotations
 
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from unittest.mock import ANY
 
 import pytest
 from django.db import connections
@@ -17,7 +18,7 @@ from deskbridge.core import jobs
 from deskbridge.mail import authenticity, intake
 from deskbridge.pipeline.models import InboundMessage
 from tests.conftest import make_tenant
-from tests.mail.conftest import buyer_message, connect
+from tests.mail.conftest import buyer_message, connect, plain_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -189,6 +190,29 @@ def test_a_stored_row_is_the_one_the_orm_makes():
     assert row.message_id and row.flags == [intake.FLAG_AUTH_UNCHECKED]
     seller.refresh_from_db()
     assert seller.last_message_at == row.received_at
+
+
+def test_storing_forgets_only_the_recipients_that_are_gone():
+    staying, leaving = connect(make_tenant()), connect(make_tenant())
+    for address in (staying.forwarding_address, leaving.forwarding_address):
+        assert intake.check_recipient(address) == intake.RECIPIENT_OK  # remembered as live
+
+    def store(*wanted: str) -> intake.Stored:
+        raw = plain_message(wanted[0])
+        request = intake.StoreRequest(
+            raw, intake.Envelope(recipients=list(wanted)), list(wanted), {}, [], True
+        )
+        return intake._store_batch([request])[0]
+
+    assert store(staying.forwarding_address) == ({staying.forwarding_address: ANY}, [])
+    assert intake.recipient_without_database(leaving.forwarding_address) == intake.RECIPIENT_OK
+    leaving.account.disconnect()
+    stored, gone = store(staying.forwarding_address, leaving.forwarding_address)
+
+    assert list(stored) == [staying.forwarding_address] and gone == [leaving.forwarding_address]
+    # The next RCPT for the live address needs no query; the gone one is looked up again.
+    assert intake.recipient_without_database(staying.forwarding_address) == intake.RECIPIENT_OK
+    assert intake.recipient_without_database(leaving.forwarding_address) is None
 
 
 def header_values_message_id(raw: bytes) -> str:

@@ -386,7 +386,8 @@ def _store_batch(requests: list[StoreRequest]) -> list[Stored]:
             arrived = dict.fromkeys(("received_at", "next_attempt_at", "created_at", "updated_at"), when)
             for request in requests:
                 gone = [r for r in request.wanted if r not in live]
-                forget_live(*gone)
+                if gone:  # (without addresses, forget_live forgets them all)
+                    forget_live(*gone)
                 stored: dict[str, int] = {}
                 results.append((stored, gone))
                 if len(gone) == len(request.wanted) or (gone and not request.partial):
