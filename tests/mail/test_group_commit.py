@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import ANY
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -156,6 +156,31 @@ def test_the_receiver_stores_concurrent_messages_each_once(receiver):
     assert len(set(ids)) == 10
     for pk, raw in zip(ids, raws, strict=True):
         assert bytes(InboundMessage.objects.get(pk=pk).raw) == raw
+
+
+def test_the_committer_commits_durably_and_the_other_connections_do_not_wait(committer, monkeypatch):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's commits always wait for the disk")
+    seller = connect(make_tenant())
+    seen: list[int] = []
+    real = intake._store_batch
+
+    def recording(batch):
+        with connections["default"].cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            seen.append(cursor.fetchone()[0])
+        result = real(batch)
+        connections["default"].close()  # the next batch opens a new connection
+        return result
+
+    monkeypatch.setattr(intake, "_store_batch", recording)
+    committer.store(request(seller, 1))
+    committer.store(request(seller, 2))
+
+    assert seen == [2, 2]  # FULL, on the new connection too
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 1  # NORMAL elsewhere
 
 
 def test_a_stored_row_is_the_one_the_orm_makes():
