@@ -286,3 +286,40 @@ def test_message_id_of_reads_the_header_as_authenticity_does(lines, ends, body):
 def test_message_id_of_a_folded_field_and_of_none():
     assert intake.message_id_of(b"Subject: x\r\nMessage-ID:\r\n <a@b>\r\n\r\nbody") == "<a@b>"
     assert intake.message_id_of(b"Subject: x\r\n\r\nMessage-ID: <in-the-body@b>\r\n") == ""
+
+
+def test_under_load_the_committer_waits_for_more_messages_to_join(committer, monkeypatch):
+    seller = connect(make_tenant())
+    a, b, c, d, e, f, g = (request(seller, n) for n in range(7))
+    batches: list[int] = []
+    real = intake._store_batch
+    first = threading.Event()
+
+    def recording(batch):
+        if not first.is_set():
+            first.set()
+            time.sleep(0.3)  # b and c queue up behind a: the next transaction holds both
+        batches.append(len(batch))
+        return real(batch)
+
+    monkeypatch.setattr(intake, "_store_batch", recording)
+    monkeypatch.setattr(committer, "GATHER_SECONDS", 0.5)
+    futures = [committer.submit(a)]
+    assert first.wait(10)
+    futures += [committer.submit(b), committer.submit(c)]
+    for future in futures:
+        future.result(10)
+    assert batches == [1, 2]
+
+    later = committer.submit(d)  # under load now: the committer waits for company
+    time.sleep(0.1)
+    together = committer.submit(e)
+    later.result(10), together.result(10)
+    assert batches == [1, 2, 2]
+
+    committer.store(f)  # waited for, but alone: the load is over
+    started = time.monotonic()
+    committer.store(g)  # committed at once
+    assert time.monotonic() - started < 0.4
+    assert batches == [1, 2, 2, 1, 1]
+    assert InboundMessage.objects.count() == 7
