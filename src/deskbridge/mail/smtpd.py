@@ -1,9 +1,12 @@
-"""The SMTP receiver (and its LMTP mode for running behind Postfix): aiosmtpd on one event loop,
-every database and DNS step in a pool of threads, so one slow client or lookup never holds up another.
+"""The SMTP receiver (and its LMTP mode for running behind Postfix): aiosmtpd on one event loop;
+every step that may wait (a database query, a DNS lookup not in the cache) in a pool of threads, so
+one slow client or lookup never holds up another.
 
-RCPT asks deskbridge.mail.intake.check_recipient; the end of DATA asks intake.accept, which has
-committed the message before the 250 is sent. Any failure of ours answers 451 (the sender retries),
-never 250 and never a permanent refusal.
+RCPT asks deskbridge.mail.intake.check_recipient (answered on the loop for an address found live a
+moment ago); the end of DATA checks the message (intake.check: on the loop when every DNS answer it
+needs is at hand, else in a thread) and hands it to the group committer, which has committed it
+before the 250 is sent. Any failure of ours answers 451 (the sender retries), never 250 and never a
+permanent refusal.
 """
 
 from __future__ import annotations
