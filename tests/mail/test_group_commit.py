@@ -323,3 +323,36 @@ def test_under_load_the_committer_waits_for_more_messages_to_join(committer, mon
     assert time.monotonic() - started < 0.4
     assert batches == [1, 2, 2, 1, 1]
     assert InboundMessage.objects.count() == 7
+
+
+def test_a_message_whose_session_ended_while_it_waited_is_dropped_and_the_committer_goes_on(
+    committer, monkeypatch
+):
+    """A client that goes away while its message waits for a transaction cancels its future; the
+    committer must not store it (it had no 250: the sender retries) nor die setting its result."""
+    seller = connect(make_tenant())
+    first_in, release = threading.Event(), threading.Event()
+    real = intake._store_batch
+
+    def slow_first(batch):
+        if not first_in.is_set():
+            first_in.set()
+            release.wait(10)
+        return real(batch)
+
+    monkeypatch.setattr(intake, "_store_batch", slow_first)
+    one, two, three = (request(seller, n) for n in (1, 2, 3))
+    running = committer.submit(one)
+    assert first_in.wait(10)
+    abandoned = committer.submit(two)
+    assert abandoned.cancel()  # what asyncio.wrap_future does when the session's task is cancelled
+    assert not running.cancel()  # taken by the committer: too late to cancel
+    release.set()
+    running.result(10)
+
+    after = committer.store(three)
+
+    assert len(after[0]) == 1
+    assert sorted(bytes(raw) for raw in InboundMessage.objects.values_list("raw", flat=True)) == sorted(
+        [one.raw, three.raw]
+    )

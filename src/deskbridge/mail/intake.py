@@ -617,7 +617,14 @@ class GroupCommitter:
                         break
                     batch.append(item)
                 busy = len(batch) > 1
-                self._commit(batch)
+                # A session that ended while its message waited (the client went away) has
+                # cancelled its future: its message is not stored (it had no 250; the sender
+                # retries). Taken ones are running: a late cancel no longer reaches them.
+                batch = [
+                    (request, future) for request, future in batch if future.set_running_or_notify_cancel()
+                ]
+                if batch:
+                    self._commit(batch)
         finally:
             db_connections.close_all()
 
