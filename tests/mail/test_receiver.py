@@ -394,3 +394,27 @@ def test_replies_are_not_held_back_by_nagles_algorithm(receiver):
         sock = session.transport.get_extra_info("socket")
 
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_replies_to_pipelined_commands_go_out_together(receiver, seller):
+    """RFC 2920: the replies to a group of pipelined commands are sent as a unit (one write)."""
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=30) as sock:
+        reader = sock.makefile("rb")
+        assert reader.readline().startswith(b"220")
+        sock.sendall(b"EHLO mx.test.example\r\n")
+        while not reader.readline().startswith(b"250 "):
+            pass
+        (session,) = [s for s in receiver.sessions if s.transport is not None]
+        writes: list[bytes] = []
+        real_write = session._writer.write
+        session._writer.write = lambda data: writes.append(data) or real_write(data)
+
+        sock.sendall(
+            f"MAIL FROM:<bounces@marketplace.amazon.de>\r\nRCPT TO:<{seller.forwarding_address}>\r\n"
+            "DATA\r\n".encode()
+        )
+        replies = [reader.readline() for _ in range(3)]
+
+        assert [r[:4] for r in replies] == [b"250 ", b"250 ", b"354 "]
+        assert writes == [b"".join(replies)]
+        sock.sendall(b".\r\nQUIT\r\n")

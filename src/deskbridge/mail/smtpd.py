@@ -72,6 +72,10 @@ class InboundSMTP(SMTP):
     line_length_limit = 256 * 1024
     _is_lmtp = False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held = bytearray()  # replies to pipelined commands, sent with the group's last one
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # asyncio turns Nagle's algorithm off only on sockets made with proto=IPPROTO_TCP, which
         # socket.create_server's listening socket (and so every connection it accepts) is not.
@@ -106,7 +110,17 @@ class InboundSMTP(SMTP):
             if plain and status[:3] not in _LEFT_PLAIN:
                 code = _CODE_FOR.get(status[:3], f"{plain.group(1)}.0.0")
                 status = f"{status[:3]} {code} {status[4:]}"
-        await super().push(status)
+        encoding = "utf-8" if self.enable_SMTPUTF8 else "ascii"
+        reply = (status.encode(encoding) if isinstance(status, str) else status) + b"\r\n"
+        if reply.startswith(b"250 ") and b"\n" in self._reader._buffer:  # type: ignore[attr-defined]
+            # A pipelining client's next command is here already: as RFC 2920 asks, the replies
+            # to a group of commands go out together, in one send (a GIL hand-back each, too).
+            # Only a 250 waits; the next reply that is not held takes it along.
+            self._held += reply
+            return
+        self._writer.write(bytes(self._held) + reply if self._held else reply)
+        self._held.clear()
+        await self._writer.drain()
 
     async def _read_data(self) -> bytes | str | None:
         """The message after DATA's 354, dot-unstuffed, without its end line; or, once the client
