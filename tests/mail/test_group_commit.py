@@ -39,6 +39,28 @@ def committer():
     running.stop()
 
 
+class FirstBatchHeld:
+    """intake._store_batch, recording each batch's size and holding the first one (a slow commit)
+    until `release()` or for `seconds`: the messages submitted meanwhile queue up behind it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, seconds: float = 10) -> None:
+        self.sizes: list[int] = []
+        self.started, self.released = threading.Event(), threading.Event()
+        real = intake._store_batch
+
+        def store(batch):
+            if not self.started.is_set():
+                self.started.set()
+                self.released.wait(seconds)
+            self.sizes.append(len(batch))
+            return real(batch)
+
+        monkeypatch.setattr(intake, "_store_batch", store)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 def store_all(committer: intake.GroupCommitter, requests: list[intake.StoreRequest]) -> list:
     def store(one):
         try:
@@ -53,23 +75,12 @@ def store_all(committer: intake.GroupCommitter, requests: list[intake.StoreReque
 def test_messages_finished_together_share_one_transaction(committer, monkeypatch):
     seller = connect(make_tenant())
     requests = [request(seller, n) for n in range(12)]
-    batches: list[int] = []
-    real = intake._store_batch
-    first = threading.Event()
-
-    def recording(batch):
-        if not first.is_set():
-            first.set()
-            time.sleep(0.5)  # a slow commit: the others queue up behind it meanwhile
-        batches.append(len(batch))
-        return real(batch)
-
-    monkeypatch.setattr(intake, "_store_batch", recording)
+    held = FirstBatchHeld(monkeypatch, seconds=0.5)
     jobs.HUEY.flush()  # wake-ups other tests of this worker left behind are not this test's
 
     results = store_all(committer, requests)
 
-    assert sum(batches) == 12 and max(batches) > 1
+    assert sum(held.sizes) == 12 and max(held.sizes) > 1
     ids = [pk for stored, gone in results for pk in stored.values()]
     assert not any(gone for _, gone in results)
     assert sorted(ids) == sorted(InboundMessage.objects.values_list("pk", flat=True))
@@ -115,16 +126,7 @@ def test_a_message_that_breaks_its_batch_fails_alone(committer, monkeypatch):
         return real(connection, rows)
 
     monkeypatch.setattr(intake, "_insert_rows", insert)
-    hold = threading.Event()
-    real_batch = intake._store_batch
-
-    def slow_first(batch):
-        if not hold.is_set():
-            hold.set()
-            time.sleep(0.3)
-        return real_batch(batch)
-
-    monkeypatch.setattr(intake, "_store_batch", slow_first)
+    FirstBatchHeld(monkeypatch, seconds=0.3)
 
     def store(one):
         try:
@@ -291,22 +293,13 @@ def test_message_id_of_a_folded_field_and_of_none():
 def test_under_load_the_committer_waits_for_more_messages_to_join(committer, monkeypatch):
     seller = connect(make_tenant())
     a, b, c, d, e, f, g = (request(seller, n) for n in range(7))
-    batches: list[int] = []
-    real = intake._store_batch
-    first = threading.Event()
-
-    def recording(batch):
-        if not first.is_set():
-            first.set()
-            time.sleep(0.3)  # b and c queue up behind a: the next transaction holds both
-        batches.append(len(batch))
-        return real(batch)
-
-    monkeypatch.setattr(intake, "_store_batch", recording)
+    held = FirstBatchHeld(monkeypatch)
+    batches = held.sizes
     monkeypatch.setattr(committer, "GATHER_SECONDS", 0.5)
     futures = [committer.submit(a)]
-    assert first.wait(10)
-    futures += [committer.submit(b), committer.submit(c)]
+    assert held.started.wait(10)
+    futures += [committer.submit(b), committer.submit(c)]  # behind a: the next transaction holds both
+    held.release()
     for future in futures:
         future.result(10)
     assert batches == [1, 2]
@@ -331,23 +324,14 @@ def test_a_message_whose_session_ended_while_it_waited_is_dropped_and_the_commit
     """A client that goes away while its message waits for a transaction cancels its future; the
     committer must not store it (it had no 250: the sender retries) nor die setting its result."""
     seller = connect(make_tenant())
-    first_in, release = threading.Event(), threading.Event()
-    real = intake._store_batch
-
-    def slow_first(batch):
-        if not first_in.is_set():
-            first_in.set()
-            release.wait(10)
-        return real(batch)
-
-    monkeypatch.setattr(intake, "_store_batch", slow_first)
+    held = FirstBatchHeld(monkeypatch)
     one, two, three = (request(seller, n) for n in (1, 2, 3))
     running = committer.submit(one)
-    assert first_in.wait(10)
+    assert held.started.wait(10)
     abandoned = committer.submit(two)
     assert abandoned.cancel()  # what asyncio.wrap_future does when the session's task is cancelled
     assert not running.cancel()  # taken by the committer: too late to cancel
-    release.set()
+    held.release()
     running.result(10)
 
     after = committer.store(three)

@@ -129,9 +129,14 @@ def test_the_receiver_checks_in_a_thread_until_the_answers_are_at_hand(server, r
     """With real DNS, the first message is checked in a thread (its answers are not cached yet),
     the next on the event loop from the cache, sending no query; both verdicts are the same."""
     monkeypatch.setattr(authenticity, "default_resolver", lambda: dns_resolve)
-    at_once: list[bool] = []
-    verdict_at_once = smtpd._verdict_at_once
-    monkeypatch.setattr(smtpd, "_verdict_at_once", lambda *a: at_once.append(v := verdict_at_once(*a)) or v)
+    at_once: list[authenticity.Verdict | None] = []  # what each message's check on the loop gave
+    real = smtpd._verdict_at_once
+
+    def recording(*args):
+        at_once.append(real(*args))
+        return at_once[-1]
+
+    monkeypatch.setattr(smtpd, "_verdict_at_once", recording)
     seller = connect(make_tenant())
 
     _, first = send(

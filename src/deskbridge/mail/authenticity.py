@@ -391,7 +391,7 @@ def _remembered_dmarc(
     order and, if every answer is the same, authheaders and its result objects (most of the cost of
     the check) are skipped. A question DNS does not answer raises, as it would in authheaders."""
     key = (from_domain, spf_domain, dkim_domain)
-    if any(len(domain or "") > 253 for domain in key):  # no DNS name: not kept (a crafted From may be huge)
+    if any(len(domain or "") > CACHED_UP_TO for domain in key):  # not kept: see CACHED_UP_TO
         return _judge_dmarc(b"", from_domain, spf_domain, dkim_domain, dnsfunc)
     remembered = _DMARC_VERDICTS.get(key)
     if remembered is not None and all(dnsfunc(name) == answer for name, answer in remembered[0]):

@@ -238,7 +238,8 @@ def _verdict_at_once(raw: bytes, mail: intake.Envelope) -> authenticity.Verdict 
 
 
 class InboundHandler:
-    """aiosmtpd's handler: the hooks call intake's functions in the receiver's thread pool."""
+    """aiosmtpd's handler: the hooks call intake's functions, in the receiver's thread pool when
+    they may wait (a query, a DNS lookup), on the event loop when they cannot."""
 
     def __init__(self, pool: ThreadPoolExecutor, *, lmtp: bool) -> None:
         self.pool = pool
