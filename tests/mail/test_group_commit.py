@@ -4,8 +4,6 @@ row holds, and what storing leaves of the RCPT cache."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -89,70 +87,9 @@ def test_messages_finished_together_share_one_transaction(committer, monkeypatch
     rows = {row.pk: row for row in InboundMessage.objects.all()}
     for one, (stored, _) in zip(requests, results, strict=True):
         assert bytes(rows[stored[seller.forwarding_address]].raw) == one.raw  # each id is its own message
-    # One wake-up a batch: a single message's own, or the batch's (sent after the answers: by
-    # the time the committer has stopped).
-    committer.stop()
+    # One wake-up a batch: a single message's own, or the batch's.
     woken = [task.args for task in jobs.HUEY.pending()]
     assert sum(len(args[2]) if args[0] == intake.RUN_INBOUND_BATCH else 1 for args in woken) == 12
-
-
-def test_a_batch_reaches_its_event_loop_in_one_call(committer, monkeypatch):
-    """Sessions awaiting on an event loop get a batch's results in one call to that loop (each
-    call wakes the loop and makes the committer wait for the GIL), each its own result."""
-    seller = connect(make_tenant())
-    requests = [request(seller, n) for n in range(6)]
-    held = FirstBatchHeld(monkeypatch)
-    passed: list[int] = []
-
-    async def main() -> list[intake.Stored]:
-        loop = asyncio.get_running_loop()
-        real = loop.call_soon_threadsafe
-
-        def recording(callback, *args, **kwargs):
-            if callback is intake._settle_waiters:
-                passed.append(len(args[0]))
-            return real(callback, *args, **kwargs)
-
-        monkeypatch.setattr(loop, "call_soon_threadsafe", recording)
-        first = asyncio.ensure_future(committer.stored(requests[0]))
-        await asyncio.to_thread(held.started.wait, 10)
-        rest = [asyncio.ensure_future(committer.stored(one)) for one in requests[1:]]
-        await asyncio.sleep(0.05)  # all five are queued behind the first
-        held.release()
-        return await asyncio.gather(first, *rest)
-
-    try:
-        results = asyncio.run(main())
-    finally:
-        connections.close_all()
-
-    assert held.sizes == [1, 5] and passed == [1, 5]
-    rows = {row.pk: bytes(row.raw) for row in InboundMessage.objects.all()}
-    assert [rows[stored[seller.forwarding_address]] for stored, _ in results] == [r.raw for r in requests]
-
-
-def test_a_session_that_ends_while_waiting_leaves_nothing_stored(committer, monkeypatch):
-    seller = connect(make_tenant())
-    held = FirstBatchHeld(monkeypatch)
-
-    async def main() -> None:
-        first = asyncio.ensure_future(committer.stored(request(seller, 1)))
-        await asyncio.to_thread(held.started.wait, 10)
-        second = asyncio.ensure_future(committer.stored(request(seller, 2)))
-        await asyncio.sleep(0.05)
-        second.cancel()  # the client went away while its message waited for the commit
-        held.release()
-        await first
-        with contextlib.suppress(asyncio.CancelledError):
-            await second
-
-    try:
-        asyncio.run(main())
-    finally:
-        connections.close_all()
-    committer.stop()
-
-    assert held.sizes == [1] and InboundMessage.objects.count() == 1
 
 
 def test_no_message_is_answered_before_its_transaction_commits(committer, monkeypatch):
@@ -392,7 +329,7 @@ def test_a_message_whose_session_ended_while_it_waited_is_dropped_and_the_commit
     running = committer.submit(one)
     assert held.started.wait(10)
     abandoned = committer.submit(two)
-    assert abandoned.cancel()  # what GroupCommitter.stored does when the session's task is cancelled
+    assert abandoned.cancel()  # what asyncio.wrap_future does when the session's task is cancelled
     assert not running.cancel()  # taken by the committer: too late to cancel
     held.release()
     running.result(10)

@@ -10,7 +10,6 @@ thread.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import queue
@@ -212,9 +211,7 @@ def accept(
     checked_message = check(raw, envelope, partial=partial, checked=checked, resolve=resolve, mode=mode)
     if isinstance(checked_message, Outcome):
         return checked_message
-    results = _store_batch([checked_message.request])
-    _wake(results)
-    return finish(checked_message, results[0])
+    return finish(checked_message, _store_batch([checked_message.request])[0])
 
 
 @dataclass(frozen=True)
@@ -371,75 +368,74 @@ Stored = tuple[dict[str, int], list[str]]  # (recipient → row id, recipients n
 
 
 def _store_batch(requests: list[StoreRequest]) -> list[Stored]:
-    """Commit one row per live recipient of each request, all in one transaction. Returns, for each
-    request, what it stored and who was gone. The caller wakes the worker (_wake) after it."""
+    """Commit one row per live recipient of each request, all in one transaction; the queue's
+    wake-ups follow the commit. Returns, for each request, what it stored and who was gone."""
+    committed: list[bool] = []
     results: list[Stored] = []
     rows: list[dict[str, Any]] = []
+    pks: list[int] = []
     now = timezone.now()
     connection = db_connections[DEFAULT_DB_ALIAS]  # the proxy `db_connection` costs a lookup a use
-    with _one_writer(), transaction.atomic():
-        live = _live_connections(sorted({r for request in requests for r in request.wanted}))
-        # Every row of the batch arrived, and is due, at the same instant.
-        when = _db_values(connection, received_at=now)["received_at"]
-        arrived = dict.fromkeys(("received_at", "next_attempt_at", "created_at", "updated_at"), when)
-        for request in requests:
-            gone = [r for r in request.wanted if r not in live]
-            if gone:  # (without addresses, forget_live forgets them all)
-                forget_live(*gone)
-            stored: dict[str, int] = {}
-            results.append((stored, gone))
-            if len(gone) == len(request.wanted) or (gone and not request.partial):
-                continue
-            raw, envelope = request.raw, request.envelope
-            message = _db_values(
-                connection,
-                mail_from=_text(envelope.mail_from, 998),
-                peer=_text(envelope.peer, 100),
-                helo=_text(envelope.helo, 255),
-                raw=raw,
-                size=len(raw),
-                message_id=message_id_of(raw),
-                authentication=request.record,
-                flags=request.flags,
-            )
-            for address in request.wanted:
-                target = live.get(address)
-                if target is None:
-                    continue
-                rows.append(
-                    {
-                        **arrived,
-                        **message,
-                        "rcpt_to": address,
-                        "organisation_id": target.organisation_id,
-                        "connection_id": target.connection_id,
-                    }
-                )
-                stored[address] = -1  # its id once inserted
-        if not rows:
-            return results
-        ids = iter(_insert_rows(connection, rows))
-        for stored, _gone in results:
-            for address in stored:
-                stored[address] = next(ids)
-        _touch_connections(connection, sorted({row["connection_id"] for row in rows}), when)
-    return results
-
-
-def _wake(results: list[Stored]) -> None:
-    """Wake the worker for the rows `results` stored, once their transaction has committed (at once
-    outside a transaction): a single row's own wake-up, or one for the batch (each is a write to
-    the queue). A wake-up that fails leaves the rows to the reconciler; storing still succeeded."""
-    pks = [pk for stored, _gone in results for pk in stored.values()]
-    if not pks:
-        return
     try:
-        if len(pks) == 1:
-            jobs.enqueue(workrows.RUN_WORK_ROW, InboundMessage.label(), pks[0])
-        else:
-            jobs.enqueue(RUN_INBOUND_BATCH, InboundMessage.label(), pks)
+        with _one_writer(), transaction.atomic():
+            # Registered first, so it runs first: after it, a failing wake-up does not undo the commit.
+            transaction.on_commit(lambda: committed.append(True))
+            live = _live_connections(sorted({r for request in requests for r in request.wanted}))
+            # Every row of the batch arrived, and is due, at the same instant.
+            when = _db_values(connection, received_at=now)["received_at"]
+            arrived = dict.fromkeys(("received_at", "next_attempt_at", "created_at", "updated_at"), when)
+            for request in requests:
+                gone = [r for r in request.wanted if r not in live]
+                if gone:  # (without addresses, forget_live forgets them all)
+                    forget_live(*gone)
+                stored: dict[str, int] = {}
+                results.append((stored, gone))
+                if len(gone) == len(request.wanted) or (gone and not request.partial):
+                    continue
+                raw, envelope = request.raw, request.envelope
+                message = _db_values(
+                    connection,
+                    mail_from=_text(envelope.mail_from, 998),
+                    peer=_text(envelope.peer, 100),
+                    helo=_text(envelope.helo, 255),
+                    raw=raw,
+                    size=len(raw),
+                    message_id=message_id_of(raw),
+                    authentication=request.record,
+                    flags=request.flags,
+                )
+                for address in request.wanted:
+                    target = live.get(address)
+                    if target is None:
+                        continue
+                    rows.append(
+                        {
+                            **arrived,
+                            **message,
+                            "rcpt_to": address,
+                            "organisation_id": target.organisation_id,
+                            "connection_id": target.connection_id,
+                        }
+                    )
+                    stored[address] = -1  # its id once inserted
+            if not rows:
+                return results
+            pks = _insert_rows(connection, rows)
+            ids = iter(pks)
+            for stored, _gone in results:
+                for address in stored:
+                    stored[address] = next(ids)
+            if len(pks) == 1:
+                jobs.enqueue(workrows.RUN_WORK_ROW, InboundMessage.label(), pks[0])
+            else:  # one wake-up for the batch (each one is a write to the queue)
+                jobs.enqueue(RUN_INBOUND_BATCH, InboundMessage.label(), pks)
+            _touch_connections(connection, sorted({row["connection_id"] for row in rows}), when)
     except Exception:
+        if not committed:
+            raise
+        # Stored; only a wake-up failed (the queue did not answer). The reconciler runs the rows.
         log.warning("inbound messages stored but a wake-up failed", ids=pks, exc_info=True)
+    return results
 
 
 def _insert_rows(connection: BaseDatabaseWrapper, rows: list[dict[str, Any]]) -> list[int]:
@@ -565,10 +561,8 @@ class GroupCommitter:
     committed wait together and share the next one (PostgreSQL's commit waits for the disk; a
     batch waits once). One thread of its own, with its own database connection.
 
-    A message is answered only after the transaction holding it has committed; if the commit
+    `store` returns only after the transaction holding the message has committed; if the commit
     fails, every message of the batch is tried again alone, so one bad message fails only itself.
-    The worker is woken after the answers are on their way (a wake-up is a write to the queue: the
-    sessions need not wait for it).
 
     Under load (the last transaction held more than one message) the committer waits GATHER_SECONDS
     before it takes the next batch, as PostgreSQL's commit_delay does: the messages finishing
@@ -580,36 +574,23 @@ class GroupCommitter:
     GATHER_SECONDS = 0.001
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[StoreRequest, Future[Stored]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._durable: Any = None  # the SQLite connection made to commit durably
 
-    def submit(self, request: StoreRequest, waiter: asyncio.Future[Stored] | None = None) -> Future[Stored]:
-        """The message's result, due once its transaction committed (or its exception); passed on
-        to `waiter` too, on its event loop, when one is given."""
+    def submit(self, request: StoreRequest) -> Future[Stored]:
+        """The message's result, due once its transaction committed (or its exception)."""
         future: Future[Stored] = Future()
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="smtpd-commit", daemon=True)
                 self._thread.start()
-            self._queue.put(_Waiting(request, future, waiter))
+            self._queue.put((request, future))
         return future
 
     def store(self, request: StoreRequest) -> Stored:
         return self.submit(request).result()
-
-    async def stored(self, request: StoreRequest) -> Stored:
-        """store() for a coroutine: awaited on its event loop, which gets a batch's results in one
-        call (each call from the committer wakes the loop and waits for the GIL: one a batch, not
-        one a message)."""
-        waiter: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        future = self.submit(request, waiter)
-        try:
-            return await waiter
-        except asyncio.CancelledError:
-            future.cancel()  # not stored, unless the committer has taken it already
-            raise
 
     def stop(self) -> None:
         with self._lock:
@@ -639,26 +620,26 @@ class GroupCommitter:
                 # A session that ended while its message waited (the client went away) has
                 # cancelled its future: its message is not stored (it had no 250; the sender
                 # retries). Taken ones are running: a late cancel no longer reaches them.
-                batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
+                batch = [
+                    (request, future) for request, future in batch if future.set_running_or_notify_cancel()
+                ]
                 if batch:
-                    _wake(self._commit(batch))
+                    self._commit(batch)
         finally:
             db_connections.close_all()
 
-    def _commit(self, batch: list[_Waiting]) -> list[Stored]:
-        """Store the batch and settle its futures; what was stored."""
+    def _commit(self, batch: list[tuple[StoreRequest, Future[Stored]]]) -> None:
         try:
-            results = run_in_worker_thread(self._store, [item.request for item in batch])
+            results = run_in_worker_thread(self._store, [request for request, _ in batch])
         except Exception as exc:
-            if len(batch) > 1:
-                return [result for item in batch for result in self._commit([item])]
-            batch[0].future.set_exception(exc)
-            _pass_on_to_loops(batch)
-            return []
-        for item, result in zip(batch, results, strict=True):
-            item.future.set_result(result)
-        _pass_on_to_loops(batch)
-        return results
+            if len(batch) == 1:
+                batch[0][1].set_exception(exc)
+                return
+            for item in batch:
+                self._commit([item])
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            future.set_result(result)
 
     def _store(self, requests: list[StoreRequest]) -> list[Stored]:
         """_store_batch, on a connection whose commits survive a power cut, as a 250 promises.
@@ -673,39 +654,6 @@ class GroupCommitter:
                     cursor.execute("PRAGMA synchronous=FULL")
                 self._durable = connection.connection
         return _store_batch(requests)
-
-
-@dataclass(frozen=True)
-class _Waiting:
-    """A message given to the committer: its result's future, and the waiter on an event loop
-    (GroupCommitter.stored) that gets the result too."""
-
-    request: StoreRequest
-    future: Future[Stored]
-    waiter: asyncio.Future[Stored] | None
-
-
-def _pass_on_to_loops(batch: list[_Waiting]) -> None:
-    """Hand the batch's settled futures to their waiters: one call to each event loop."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}
-    for item in batch:
-        if item.waiter is not None:
-            by_loop.setdefault(item.waiter.get_loop(), []).append(item)
-    for loop, items in by_loop.items():
-        with contextlib.suppress(RuntimeError):  # the loop has closed: no one is waiting
-            loop.call_soon_threadsafe(_settle_waiters, items)
-
-
-def _settle_waiters(items: list[_Waiting]) -> None:
-    for item in items:
-        waiter = item.waiter
-        if waiter is None or waiter.done():  # cancelled: the session has ended
-            continue
-        error = item.future.exception()
-        if error is None:
-            waiter.set_result(item.future.result())
-        else:
-            waiter.set_exception(error)
 
 
 def run_in_worker_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -313,7 +313,7 @@ class InboundHandler:
             if isinstance(checked, intake.Outcome):
                 outcome = checked
             else:
-                result = await self.committer.stored(checked.request)
+                result = await asyncio.wrap_future(self.committer.submit(checked.request))
                 outcome = intake.finish(checked, result)
         except Exception:
             log.exception("inbound message could not be stored", via=mail.via, size=len(raw))
