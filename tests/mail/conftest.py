@@ -207,9 +207,9 @@ def fresh_recipient_cache() -> Iterator[None]:
     """Each test starts with no address remembered as live at RCPT."""
     from deskbridge.mail import intake
 
-    intake.forget_live()
+    intake.forget_all_live()
     yield
-    intake.forget_live()
+    intake.forget_all_live()
 
 
 def meanwhile(action) -> None:

@@ -63,13 +63,13 @@ def running_relay() -> Iterator[Relay]:
 
 @pytest.fixture
 def relay(transactional_db, settings) -> Iterator[Relay]:
-    intake.forget_live()
+    intake.forget_all_live()
     with running_receiver() as receiver, running_relay() as running:
         # Notices go to this installation's receiver, as `sandbox buyer-message` does.
         settings.SMTP_HOST, settings.SMTP_PORT = "127.0.0.1", receiver.port
         yield running
     jobs.HUEY.flush()  # the receiver's wake-ups: no worker runs them here
-    intake.forget_live()
+    intake.forget_all_live()
 
 
 class Shop:

@@ -154,12 +154,16 @@ def _remember_live(address: str) -> None:
 
 
 def forget_live(*addresses: str) -> None:
-    """Drop addresses from the RCPT cache (all of them when none is given)."""
+    """Drop these addresses from the RCPT cache (none given: nothing dropped)."""
     with _live_lock:
-        if not addresses:
-            _live_until.clear()
         for address in addresses:
             _live_until.pop(address, None)
+
+
+def forget_all_live() -> None:
+    """Empty the RCPT cache."""
+    with _live_lock:
+        _live_until.clear()
 
 
 @dataclass(frozen=True)
@@ -386,8 +390,7 @@ def _store_batch(requests: list[StoreRequest]) -> list[Stored]:
             arrived = dict.fromkeys(("received_at", "next_attempt_at", "created_at", "updated_at"), when)
             for request in requests:
                 gone = [r for r in request.wanted if r not in live]
-                if gone:  # (without addresses, forget_live forgets them all)
-                    forget_live(*gone)
+                forget_live(*gone)
                 stored: dict[str, int] = {}
                 results.append((stored, gone))
                 if len(gone) == len(request.wanted) or (gone and not request.partial):
