@@ -68,10 +68,15 @@ def _public_suffix_list() -> PublicSuffixList:
 CACHED_UP_TO = 253  # the longest name DNS has
 
 
+def _keepable(*names: str | None) -> bool:
+    """Whether a cache may keep an entry made of these names (None counts as empty)."""
+    return all(len(name or "") <= CACHED_UP_TO for name in names)
+
+
 def org_domain(domain: str) -> str:
-    """The organizational domain (RFC 7489 §3.2) from the same Public Suffix List as authheaders."""
-    huge = isinstance(domain, str) and len(domain) > CACHED_UP_TO  # (authheaders passes None too)
-    return (_org_domain.__wrapped__ if huge else _org_domain)(domain)
+    """The organizational domain (RFC 7489 §3.2) from the same Public Suffix List as authheaders
+    (which passes None too)."""
+    return (_org_domain if _keepable(domain) else _org_domain.__wrapped__)(domain)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -391,7 +396,7 @@ def _remembered_dmarc(
     order and, if every answer is the same, authheaders and its result objects (most of the cost of
     the check) are skipped. A question DNS does not answer raises, as it would in authheaders."""
     key = (from_domain, spf_domain, dkim_domain)
-    if any(len(domain or "") > CACHED_UP_TO for domain in key):  # not kept: see CACHED_UP_TO
+    if not _keepable(*key):
         return _judge_dmarc(b"", from_domain, spf_domain, dkim_domain, dnsfunc)
     remembered = _DMARC_VERDICTS.get(key)
     if remembered is not None and all(dnsfunc(name) == answer for name, answer in remembered[0]):
@@ -476,7 +481,7 @@ def _results_header(
         settings.INBOUND_DOMAIN,
     )
     named = [c.domain for c in checks] + [c.selector for c in checks] + [spf_result.domain, key[2][1]]
-    small = len(checks) <= 8 and all(len(name) <= CACHED_UP_TO for name in named)
+    small = len(checks) <= 8 and _keepable(*named)
     return (_results_header_of if small else _results_header_of.__wrapped__)(*key)
 
 
