@@ -1,5 +1,7 @@
 """`deskbridge smtpd` killed with SIGKILL in the middle of a message: nothing half-stored, no 250 seen,
-and the sender's retry to the restarted receiver is stored once."""
+and the sender's retry to the restarted receiver is stored once. Its committer process (which
+stores what the receiver checked): ending it stops the receiver with nothing acknowledged and
+lost; the SIGTERM that reaches the whole process group lets it finish what it was sent."""
 
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from deskbridge.mail.smtpd import BIG_MESSAGE
 from deskbridge.pipeline.models import InboundMessage
 from tests.conftest import make_tenant
 from tests.mail.conftest import buyer_message, connect, raw_session
 from tests.processes import command_env, deskbridge, free_port
 
 
-def start_smtpd(port: int, *options: str) -> subprocess.Popen:
+def start_smtpd(port: int, *options: str, **popen) -> subprocess.Popen:
     process = deskbridge(
         "smtpd",
         "--port",
@@ -27,6 +30,7 @@ def start_smtpd(port: int, *options: str) -> subprocess.Popen:
         *options,
         env=command_env(DESKBRIDGE_SMTP_HOST="127.0.0.1"),
         stderr=subprocess.PIPE,
+        **popen,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -234,3 +238,92 @@ def test_a_receiver_process_that_dies_takes_the_others_down():
         receiver.kill()
     with pytest.raises(ProcessLookupError):
         os.kill(second, 0)
+
+
+def the_committer(receiver: subprocess.Popen) -> int:
+    """The pid of the receiver's committer process: its one child."""
+    (pid,) = child_pids(receiver.pid)
+    assert Path(f"/proc/{pid}/cmdline").read_bytes() == Path(f"/proc/{receiver.pid}/cmdline").read_bytes()
+    return pid
+
+
+def send_message(sock: socket.socket, raw: bytes) -> None:
+    sock.sendall(b"\r\n".join(b"." + line if line.startswith(b".") else line for line in raw.split(b"\r\n")))
+    sock.sendall(b".\r\n")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_waiting_for_a_committer_that_dies_gets_451_and_the_receiver_stops():
+    seller = connect(make_tenant())
+    port = free_port()
+    receiver = start_smtpd(port)
+    try:
+        committer = the_committer(receiver)
+        os.kill(committer, signal.SIGSTOP)  # the message will wait for it
+        sock, reader = open_data(port, seller.forwarding_address)
+        with sock:
+            send_message(sock, buyer_message(seller))
+            time.sleep(0.5)
+            os.kill(committer, signal.SIGKILL)
+            reply = reader.readline()
+        assert reply.startswith(b"451 4.3.0"), reply  # the sender keeps it and retries
+        assert receiver.wait(timeout=60) == 1  # for the supervisor to restart
+        assert b"smtp committer process ended" in receiver.stderr.read()
+    finally:
+        receiver.kill()
+    assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_to_the_process_group_lets_the_committer_finish_what_it_was_sent():
+    """systemd (and a terminal's Ctrl-C) signal every process of the group: the committer must not
+    stop in the middle of a transaction that a 250 waits for. Here it is held (SIGSTOP) with a
+    message sent to it, the group gets SIGTERM, then the committer goes on: the message is stored,
+    its session answered 250, and both processes end with status 0."""
+    seller = connect(make_tenant())
+    raw = buyer_message(seller)
+    port = free_port()
+    receiver = start_smtpd(port, start_new_session=True)
+    try:
+        committer = the_committer(receiver)
+        os.kill(committer, signal.SIGSTOP)
+        sock, reader = open_data(port, seller.forwarding_address)
+        with sock:
+            send_message(sock, raw)
+            time.sleep(0.5)
+            os.killpg(receiver.pid, signal.SIGTERM)
+            time.sleep(0.5)
+            os.kill(committer, signal.SIGCONT)
+            reply = reader.readline()
+        assert reply.startswith(b"250 2.0.0 Stored as inbound message"), reply
+        assert receiver.wait(timeout=60) == 0
+    finally:
+        receiver.kill()
+    row = InboundMessage.objects.get()
+    assert row.pk == int(reply.split()[-1]) and bytes(row.raw) == raw
+    with pytest.raises(ProcessLookupError):
+        os.kill(committer, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_messages_of_every_size_are_stored_whole(tmp_path):
+    """One bigger than the socket's buffers (sent to the committer process in pieces) and one
+    past smtpd.BIG_MESSAGE (committed by a thread of the receiver's own process)."""
+    seller = connect(make_tenant())
+    sizes = [160 * 1024, 3 * 1024 * 1024]
+    raws = []
+    for n, size in enumerate(sizes):
+        attachment = tmp_path / f"photos-{n}.zip"
+        attachment.write_bytes(os.urandom(size))
+        raws.append(buyer_message(seller, order_id=f"302-0000004-{n:07d}", attachments=[attachment]))
+    assert 212_992 < len(raws[0]) <= BIG_MESSAGE < len(raws[1])  # Linux's default socket buffer
+    port = free_port()
+    receiver = start_smtpd(port)
+    try:
+        replies = [deliver(port, seller.forwarding_address, raw)[-1] for raw in raws]
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=60)
+    assert all(reply.startswith(b"250 2.0.0 Stored") for reply in replies), replies
+    stored = {row.pk: bytes(row.raw) for row in InboundMessage.objects.all()}
+    assert {int(reply.split()[-1]): raw for reply, raw in zip(replies, raws, strict=True)} == stored

@@ -10,6 +10,7 @@ thread.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import queue
@@ -283,6 +284,7 @@ def check(
 def finish(message: Checked, result: Stored) -> Outcome:
     """accept()'s second half: the replies once the message's transaction has committed."""
     stored, gone = result
+    forget_live(*gone)  # here, in the process that answers RCPT, not where the rows were stored
     request, replies = message.request, dict(message.replies)
     raw, partial, record, via = request.raw, request.partial, request.record, request.envelope.via
     if gone and not partial:
@@ -390,7 +392,6 @@ def _store_batch(requests: list[StoreRequest]) -> list[Stored]:
             arrived = dict.fromkeys(("received_at", "next_attempt_at", "created_at", "updated_at"), when)
             for request in requests:
                 gone = [r for r in request.wanted if r not in live]
-                forget_live(*gone)
                 stored: dict[str, int] = {}
                 results.append((stored, gone))
                 if len(gone) == len(request.wanted) or (gone and not request.partial):
@@ -594,6 +595,10 @@ class GroupCommitter:
 
     def store(self, request: StoreRequest) -> Stored:
         return self.submit(request).result()
+
+    async def commit(self, request: StoreRequest) -> Stored:
+        """store(), awaited on an event loop."""
+        return await asyncio.wrap_future(self.submit(request))
 
     def stop(self) -> None:
         with self._lock:

@@ -4,9 +4,9 @@ one slow client or lookup never holds up another.
 
 RCPT asks deskbridge.mail.intake.check_recipient (answered on the loop for an address found live a
 moment ago); the end of DATA checks the message (intake.check: on the loop when every DNS answer it
-needs is at hand, else in a thread) and hands it to the group committer, which has committed it
-before the 250 is sent. Any failure of ours answers 451 (the sender retries), never 250 and never a
-permanent refusal.
+needs is at hand, else in a thread) and hands it to the group committer (in a process of its own
+under `deskbridge smtpd`: deskbridge.mail.committer), which has committed it before the 250 is
+sent. Any failure of ours answers 451 (the sender retries), never 250 and never a permanent refusal.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from django.db import connections
 
 from deskbridge.core.logs import get_logger
 from deskbridge.mail import authenticity, intake
+from deskbridge.mail.committer import CommitterProcess
 from deskbridge.mail.resolvers import AtHand
 
 log = get_logger(__name__)
@@ -219,14 +220,16 @@ def _peer_ip(session: Session) -> str:
     return str(peer[0]) if isinstance(peer, tuple) and peer else ""
 
 
-# Bigger messages are checked in a thread: hashing their bodies would hold up every other session.
-CHECK_AT_ONCE_UP_TO = 256 * 1024
+# Bigger messages are checked in a thread (hashing their bodies would hold up every other session)
+# and committed by a thread of the receiver's own process (copying them to the committer process
+# would cost more memory than the GIL it spares: bench/README.md, peak RSS).
+BIG_MESSAGE = 256 * 1024
 
 
 def _verdict_at_once(raw: bytes, mail: intake.Envelope) -> authenticity.Verdict | None:
     """The message's verdict, reached on the event loop without waiting for anything: None when
     it is big or a DNS answer it needs is not at hand (resolvers.AtHand)."""
-    if len(raw) > CHECK_AT_ONCE_UP_TO:
+    if len(raw) > BIG_MESSAGE:
         return None
     resolve = AtHand.of(authenticity.default_resolver())
     if resolve is None:
@@ -245,7 +248,10 @@ class InboundHandler:
         self.pool = pool
         self.lmtp = lmtp
         self.in_flight = 0
-        self.committer = intake.GroupCommitter()
+        # The committer; under `deskbridge smtpd` a process of its own (Receiver.run), but for big
+        # messages, which are committed by a thread of this process.
+        self.committer_in_thread = intake.GroupCommitter()
+        self.committer: intake.GroupCommitter | CommitterProcess = self.committer_in_thread
 
     async def _in_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -313,7 +319,8 @@ class InboundHandler:
             if isinstance(checked, intake.Outcome):
                 outcome = checked
             else:
-                result = await asyncio.wrap_future(self.committer.submit(checked.request))
+                committer = self.committer if len(raw) <= BIG_MESSAGE else self.committer_in_thread
+                result = await committer.commit(checked.request)
                 outcome = intake.finish(checked, result)
         except Exception:
             log.exception("inbound message could not be stored", via=mail.via, size=len(raw))
@@ -404,6 +411,7 @@ class Receiver:
         self._started = threading.Event()
         self._error: BaseException | None = None
         self._finished = False
+        self._committer_lost = False
         if unix_path:
             Path(unix_path).unlink(missing_ok=True)
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -474,6 +482,7 @@ class Receiver:
             return
         self._finished = True
         self.handler.committer.stop()
+        self.handler.committer_in_thread.stop()
         _close_pool_connections(self.pool, self.threads)
         self.pool.shutdown(wait=True)
         self.sock.close()
@@ -481,21 +490,38 @@ class Receiver:
             Path(self.unix_path).unlink(missing_ok=True)
 
     def run(self) -> None:
-        """Serve in the foreground until SIGINT or SIGTERM."""
+        """Serve in the foreground until SIGINT or SIGTERM, storing through a committer process of
+        its own (forked first, before any thread or event loop). If that process ends, stop with
+        status 1."""
+        committer = CommitterProcess()
+        committer.start()
+        self.handler.committer = committer
+
+        def committer_lost() -> None:
+            self._committer_lost = True
+            if self._stop is not None:
+                self._stop.set()
 
         async def main() -> None:
             loop = asyncio.get_running_loop()
+            await committer.connect(on_lost=committer_lost)
             task = asyncio.ensure_future(self._serve())
             while self._stop is None:
                 await asyncio.sleep(0)
+            if self._committer_lost:
+                self._stop.set()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, self._stop.set)
             await task
+            committer.disconnect()
+            await asyncio.sleep(0)  # the transport's closing callbacks
 
         try:
             asyncio.run(main())
         finally:
             self._finish()
+        if self._committer_lost:
+            raise SystemExit(1)
 
     def start(self) -> None:
         """Serve in a daemon thread; returns once it listens."""
