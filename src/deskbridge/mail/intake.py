@@ -339,7 +339,8 @@ def _text(value: str, limit: int) -> str:
 # authenticity.header_values finds fields (its name may carry what bytes.strip() removes), without
 # splitting the whole header into fields: this runs for every message stored.
 _MESSAGE_ID = re.compile(
-    rb"^[\x0b\x0c\r]*message-id[ \t\x0b\x0c\r]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE
+    rb"^(?:[\x0b\x0c\r][ \t\x0b\x0c\r]*)?message-id[ \t\x0b\x0c\r]*:(.*(?:\r?\n[ \t].*)*)",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 
