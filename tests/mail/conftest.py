@@ -132,6 +132,12 @@ def send(
         return rcpt, (code, text.decode())
 
 
+def as_data(raw: bytes) -> bytes:
+    """`raw` as sent after DATA's 354: dot-stuffed, ended with CRLF.CRLF."""
+    stuffed = b"\r\n".join(b"." + line if line.startswith(b".") else line for line in raw.split(b"\r\n"))
+    return stuffed + (b"" if stuffed.endswith(b"\r\n") else b"\r\n") + b".\r\n"
+
+
 def raw_session(
     port: int, commands: list[bytes], data: bytes | None = None, timeout: float = 60
 ) -> list[bytes]:
@@ -145,12 +151,7 @@ def raw_session(
             sock.sendall(command + b"\r\n")
             replies.append(_read_reply(reader))
         if data is not None:
-            stuffed = b"\r\n".join(
-                b"." + line if line.startswith(b".") else line for line in data.split(b"\r\n")
-            )
-            if not stuffed.endswith(b"\r\n"):
-                stuffed += b"\r\n"
-            sock.sendall(stuffed + b".\r\n")
+            sock.sendall(as_data(data))
             replies.append(_read_reply(reader))
         if not commands or commands[-1] != b"QUIT":
             sock.sendall(b"QUIT\r\n")

@@ -18,7 +18,7 @@ import pytest
 from deskbridge.mail.smtpd import BIG_MESSAGE
 from deskbridge.pipeline.models import InboundMessage
 from tests.conftest import make_tenant
-from tests.mail.conftest import buyer_message, connect, raw_session
+from tests.mail.conftest import as_data, buyer_message, connect, raw_session
 from tests.processes import command_env, deskbridge, free_port
 
 
@@ -132,8 +132,7 @@ def test_sigkill_after_the_end_of_data_never_leaves_a_partial_row(tmp_path):
     receiver = start_smtpd(port)
     try:
         sock, reader = open_data(port, seller.forwarding_address)
-        stuffed = b"\r\n".join(b"." + line if line.startswith(b".") else line for line in raw.split(b"\r\n"))
-        sock.sendall(stuffed + b".\r\n")
+        sock.sendall(as_data(raw))
         time.sleep(0.2)
         kill(receiver)
         reply = reply_or_nothing(reader)
@@ -164,10 +163,7 @@ def test_sigkill_under_load_acknowledges_only_what_was_committed():
             for raw in share:
                 sock, reader = open_data(port, seller.forwarding_address)
                 with sock:
-                    stuffed = b"\r\n".join(
-                        b"." + line if line.startswith(b".") else line for line in raw.split(b"\r\n")
-                    )
-                    sock.sendall(stuffed + b".\r\n")
+                    sock.sendall(as_data(raw))
                     reply = reply_or_nothing(reader)
                 if reply.startswith(b"250"):
                     with lock:
@@ -247,11 +243,6 @@ def the_committer(receiver: subprocess.Popen) -> int:
     return pid
 
 
-def send_message(sock: socket.socket, raw: bytes) -> None:
-    sock.sendall(b"\r\n".join(b"." + line if line.startswith(b".") else line for line in raw.split(b"\r\n")))
-    sock.sendall(b".\r\n")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_message_waiting_for_a_committer_that_dies_gets_451_and_the_receiver_stops():
     seller = connect(make_tenant())
@@ -262,7 +253,7 @@ def test_a_message_waiting_for_a_committer_that_dies_gets_451_and_the_receiver_s
         os.kill(committer, signal.SIGSTOP)  # the message will wait for it
         sock, reader = open_data(port, seller.forwarding_address)
         with sock:
-            send_message(sock, buyer_message(seller))
+            sock.sendall(as_data(buyer_message(seller)))
             time.sleep(0.5)
             os.kill(committer, signal.SIGKILL)
             reply = reader.readline()
@@ -289,7 +280,7 @@ def test_sigterm_to_the_process_group_lets_the_committer_finish_what_it_was_sent
         os.kill(committer, signal.SIGSTOP)
         sock, reader = open_data(port, seller.forwarding_address)
         with sock:
-            send_message(sock, raw)
+            sock.sendall(as_data(raw))
             time.sleep(0.5)
             os.killpg(receiver.pid, signal.SIGTERM)
             time.sleep(0.5)
