@@ -367,7 +367,6 @@ def main() -> None:
         pss = PeakPss(processes)
         pss.start()
         seconds, accepted, _ = deliver(port, [(big, addresses[0])], 1, mail_from)
-        time.sleep(0.5)  # until the committer has let go of it
         together = pss.stop()
         after = [peak_rss_mb(pid) for pid in processes]
     finally:

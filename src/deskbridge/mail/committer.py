@@ -8,7 +8,7 @@ message's transaction has committed. A receiver running in a thread of a bigger 
 `demo`, the tests) keeps the committer in a thread instead: it must not fork a process it does not own.
 
 Each message goes as a header (its number and the lengths of what follows), the pickled envelope and
-verdict, then the raw bytes as they are (a 25 MB message is not copied into a pickle). Each answer is
+verdict, then the raw bytes as they are (not copied into the pickle). Each answer is
 its number and the pickled (stored, gone), or the name of the error that kept it from being stored.
 
 If the committer process ends, every message waiting for it is answered 451 (the sender retries) and
@@ -121,17 +121,13 @@ class CommitterProcess(asyncio.Protocol):
         if not self.pid:
             return
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
-                if os.waitpid(self.pid, os.WNOHANG)[0]:
-                    break
-                time.sleep(0.02)
-                continue
-            break
-        else:
-            log.error("smtp committer process did not stop; killed", pid=self.pid)
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+        while os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+            if time.monotonic() > deadline:
+                log.error("smtp committer process did not stop; killed", pid=self.pid)
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                break
+            time.sleep(0.02)
         self.pid = 0
 
     # asyncio.Protocol
