@@ -192,3 +192,12 @@ def test_the_admin_action_requeues_failed_rows(tenant, admin_client):
     done.refresh_from_db()
     assert (failed.state, failed.attempts) == (WorkState.PENDING, 0)
     assert done.state == WorkState.DONE
+
+
+@pytest.mark.skipif(not isinstance(jobs.HUEY.storage, jobs.WakeUpStorage), reason="the SQLite queue only")
+def test_the_sqlite_queue_does_not_wait_for_the_disk_at_each_wake_up():
+    # What a lost wake-up costs is the reconciler's next sweep (the test above); so the queue
+    # commits in WAL mode with synchronous=NORMAL (1), not FULL (2): no fsync per enqueue.
+    with jobs.HUEY.storage.db() as cursor:
+        assert cursor.execute("pragma journal_mode").fetchone()[0] == "wal"
+        assert cursor.execute("pragma synchronous").fetchone()[0] == 1

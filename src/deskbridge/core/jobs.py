@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,19 @@ from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
+from huey.storage import SqliteStorage
+
+
+class WakeUpStorage(SqliteStorage):
+    """Huey's SQLite queue without a wait for the disk at each enqueue (WAL, synchronous=NORMAL:
+    a crash of the process loses nothing; a power cut may lose the last wake-ups, never corrupt the
+    file). A wake-up need not outlive a power cut: the work is a database row, and the periodic
+    sweeps (workrows.reconcile, enrich's) wake every row whose wake-up was lost."""
+
+    def _create_connection(self) -> sqlite3.Connection:
+        connection = super()._create_connection()
+        connection.execute("pragma synchronous=NORMAL")
+        return connection
 
 
 def make_huey() -> Huey:
@@ -18,7 +32,7 @@ def make_huey() -> Huey:
     if url.startswith(("redis://", "rediss://")):
         return RedisHuey(settings.QUEUE_NAME, url=url, utc=True)
     path = urlparse(url).path if url else str(Path(settings.DATA_DIR) / "queue.sqlite3")
-    return SqliteHuey(settings.QUEUE_NAME, filename=path, utc=True, timeout=10)
+    return SqliteHuey(settings.QUEUE_NAME, filename=path, utc=True, timeout=10, storage_class=WakeUpStorage)
 
 
 HUEY = make_huey()
