@@ -153,3 +153,50 @@ def test_tags_are_read_as_dkimpy_reads_them(text):
 def test_the_b_tag_is_emptied_as_dkimpy_empties_it(text):
     value = b" a=1; " + text + b"\r\n"
     assert dkim_verify._B_TAG.sub(rb"\1", value) == dkim.RE_BTAG.sub(rb"\1", value)
+
+
+header_text = st.lists(
+    st.sampled_from(
+        [
+            b"From",
+            b"X-A",
+            b":",
+            b": ",
+            b"a",
+            b" ",
+            b"\t",
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b"\r\n ",
+            b"\r\n\t",
+            b"From ",
+        ]
+    ),
+    max_size=30,
+).map(b"".join)
+
+
+@settings(max_examples=1500)
+@given(st.one_of(header_text, header_text.map(lambda t: t + b"\r\n")))
+def test_a_plain_header_section_is_read_as_line_by_line(head):
+    # The one-expression reading of plain header sections (most of them) gives the fields and
+    # the values that reading the section line by line gives; any other section is read line by line.
+    plain = dkim_verify.plain_fields.__wrapped__(head)
+    if plain is None:
+        return
+    assert list(plain) == dkim_verify._parse_header_lines(head)
+    for name in ("From", "X-A", "x-a"):
+        wanted = name.lower().encode()
+        assert authenticity.header_values(head, name) == authenticity._header_values_by_lines(head, wanted)
+
+
+def test_plain_header_sections_are_read_by_the_expression_and_others_line_by_line():
+    plain = b"From: a@b.c\r\nSubject: x\r\n y\r\nX-A:\r\n"
+    assert dkim_verify.plain_fields(plain) == (
+        (b"From", b" a@b.c\r\n"),
+        (b"Subject", b" x\r\n y\r\n"),
+        (b"X-A", b"\r\n"),
+    )
+    for other in (b"From: a\nX: b\n", b"From a Sat\r\nX: b\r\n", b" x\r\nX: b\r\n", b"X: a\rb\r\n", b"X: a"):
+        assert dkim_verify.plain_fields(other) is None

@@ -130,6 +130,18 @@ def header_section(raw: bytes) -> tuple[bytes, int]:
 def header_values(head: bytes, name: str) -> list[str]:
     """Every field `name` in the header section, unfolded; bytes that are not UTF-8 kept as surrogates."""
     wanted = name.lower().encode("ascii")
+    plain = dkim_verify.plain_fields(head)
+    if plain is None:
+        return _header_values_by_lines(head, wanted)
+    return [
+        v.replace(b"\r\n", b"").strip().decode("utf-8", "surrogateescape")
+        for n, v in plain
+        if n.lower() == wanted
+    ]
+
+
+def _header_values_by_lines(head: bytes, wanted: bytes) -> list[str]:
+    """header_values for any header section, line by line: whatever it holds is read."""
     fields: list[list[bytes]] = []
     for line in dkim_verify.split_lines(head):
         if line[:1] in (b" ", b"\t"):
