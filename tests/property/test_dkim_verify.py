@@ -182,7 +182,7 @@ header_text = st.lists(
 def test_a_plain_header_section_is_read_as_line_by_line(head):
     # The one-expression reading of plain header sections (most of them) gives the fields and
     # the values that reading the section line by line gives; any other section is read line by line.
-    plain = dkim_verify.plain_fields.__wrapped__(head)
+    plain = dkim_verify._plain_fields(head)
     if plain is None:
         return
     assert list(plain) == dkim_verify._parse_header_lines(head)
@@ -200,3 +200,12 @@ def test_plain_header_sections_are_read_by_the_expression_and_others_line_by_lin
     )
     for other in (b"From: a\nX: b\n", b"From a Sat\r\nX: b\r\n", b" x\r\nX: b\r\n", b"X: a\rb\r\n", b"X: a"):
         assert dkim_verify.plain_fields(other) is None
+
+
+def test_big_header_sections_are_read_but_not_kept():
+    dkim_verify._kept_plain_fields.cache_clear()
+    big = b"X-Big: " + b"a" * dkim_verify.KEPT_HEADER_SECTION + b"\r\n"
+    small = b"From: a@b.c\r\n"
+    assert dkim_verify.plain_fields(big) == ((b"X-Big", big[6:]),)
+    assert dkim_verify.plain_fields(small) == ((b"From", b" a@b.c\r\n"),)
+    assert dkim_verify._kept_plain_fields.cache_info().currsize == 1

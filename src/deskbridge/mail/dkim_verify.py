@@ -70,18 +70,26 @@ def split_lines(text: bytes) -> list[bytes]:
 
 # One field of a plain header section: a name, a colon, the value's lines; CRLF line ends only.
 _PLAIN_FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+):([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)\r\n")
+KEPT_HEADER_SECTION = 64 * 1024  # bigger header sections are read each time, never kept
 
 
-@functools.lru_cache(maxsize=16)
 def plain_fields(head: bytes) -> tuple[tuple[bytes, bytes], ...] | None:
     """The fields of a header section made of fields only, each line ended by CRLF and with no other
     CR or LF in it (what every mail server sends), read by one regular expression; None for any
-    other header section. Each value keeps its line ends, as parse_header gives them; the authenticity
-    check reads one message's header section several times, so the last few are kept."""
+    other header section. Each value keeps its line ends, as parse_header gives them. The
+    authenticity check reads one message's header section several times, so the last few are kept,
+    unless they are big: a crafted message must not make the cache huge."""
+    return _kept_plain_fields(head) if len(head) <= KEPT_HEADER_SECTION else _plain_fields(head)
+
+
+def _plain_fields(head: bytes) -> tuple[tuple[bytes, bytes], ...] | None:
     fields = _PLAIN_FIELD.findall(head)
     if sum(len(name) + len(value) + 3 for name, value in fields) != len(head):  # not all of it
         return None
     return tuple((name, value + b"\r\n") for name, value in fields)
+
+
+_kept_plain_fields = functools.lru_cache(maxsize=16)(_plain_fields)
 
 
 def parse_header(head: bytes) -> list[tuple[bytes, bytes]]:
