@@ -4,6 +4,7 @@ aiosmtpd receiver that stores nothing, in the same run with the same client; and
 peak RSS while it takes one 25 MB message.
 
     .venv/bin/python bench/intake.py [--messages 3000] [--clients 16] [--rounds 3] [--big-mb 25] [--processes 1]
+    .venv/bin/python bench/intake.py --check-only --messages 2000 --rounds 1   # the check alone
 
 Everything runs on this machine in a temporary data dir (SQLite and the embedded queue, as a
 single-machine install has them), unless DESKBRIDGE_DATABASE_URL / DESKBRIDGE_QUEUE_URL are set.
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,6 +222,35 @@ def stop(process: subprocess.Popen) -> None:
 # --- the run ------------------------------------------------------------------------------------
 
 
+def time_the_check(raws: list[bytes], mail_from: str) -> None:
+    """µs a message of the authenticity check as the receiver runs it on its loop, and of reading
+    the From alone: one thread, nothing else running; the best of five passes over the messages."""
+    from deskbridge.mail import authenticity
+    from deskbridge.mail.resolvers import AtHand
+
+    resolver = authenticity.default_resolver()
+
+    def check(raw: bytes) -> None:
+        authenticity.authenticate(
+            raw, client_ip="127.0.0.1", mail_from=mail_from, helo="bench.example", resolve=AtHand.of(resolver)
+        )
+
+    def read_from(raw: bytes) -> None:
+        authenticity.amazon_claim(authenticity.header_section(raw)[0])
+
+    for name, step in (("authenticate", check), ("amazon_claim", read_from)):
+        step(raws[0])
+        best = min(_seconds(step, raws) for _ in range(5))
+        print(f"{name}: {best / len(raws) * 1e6:.1f} us a message")
+
+
+def _seconds(step: Callable[[bytes], None], raws: list[bytes]) -> float:
+    started = time.perf_counter()
+    for raw in raws:
+        step(raw)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -229,6 +260,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per receiver, alternating (default 3)")
     parser.add_argument("--big-mb", type=int, default=25, help="size of the big message in MB (default 25)")
     parser.add_argument("--threads", type=int, default=0, help="the receiver's threads (default: its own)")
+    parser.add_argument(
+        "--check-only",
+        action="store_true",
+        help="time the authenticity check alone on the messages (no receiver), then stop",
+    )
     parser.add_argument(
         "--processes", type=int, default=1, help="processes of each receiver, bare and ours (default 1)"
     )
@@ -304,6 +340,9 @@ def main() -> None:
     total = args.messages * args.rounds
     print(f"composing and signing {total} messages ...", flush=True)
     raws = [message(n) for n in range(total + 50)]
+    if args.check_only:
+        time_the_check(raws, mail.envelope_sender(germany))
+        return
     size = statistics.mean(len(r) for r in raws)
     work = [(_stuffed(raw), addresses[n % len(addresses)]) for n, raw in enumerate(raws)]
     mail_from = mail.envelope_sender(germany)
